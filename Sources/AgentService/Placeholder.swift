@@ -1,0 +1,1 @@
+@main struct PlaceholderAgentService { static func main() {} }

@@ -1,0 +1,1 @@
+@main struct PlaceholderGateway { static func main() {} }

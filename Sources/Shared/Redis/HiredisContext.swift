@@ -1,0 +1,126 @@
+import CHiredis
+import Foundation
+import NIOCore
+
+/// One hiredis connection: the socket, hiredis's output buffer and its RESP reader.
+///
+/// Not thread-safe, and deliberately not `Sendable`: only the I/O thread of the
+/// `RedisConnection` that made it touches it. Calls may block that thread (that
+/// thread exists for this), never an event loop or the cooperative pool.
+final class HiredisContext {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    private init(context: UnsafeMutablePointer<redisContext>) {
+        self.context = context
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    var fileDescriptor: Int32 { context.pointee.fd }
+
+    static func connect(to endpoint: RedisURL.Endpoint, timeout: Duration) throws(RedisError) -> HiredisContext {
+        let socketTimeout = makeTimeval(timeout)
+        let pointer: UnsafeMutablePointer<redisContext>?
+        let target: String
+        switch endpoint {
+        case .tcp(let host, let port):
+            pointer = redisConnectWithTimeout(host, Int32(port), socketTimeout)
+            target = "\(host):\(port)"
+        case .unix(let path):
+            pointer = redisConnectUnixWithTimeout(path, socketTimeout)
+            target = path
+        }
+        guard let pointer else { throw .connectionUnavailable("connect to \(target): out of memory") }
+        let context = HiredisContext(context: pointer)
+        if let message = context.errorMessage {
+            throw .connectionUnavailable("connect to \(target): \(message)")
+        }
+        // Also bounds the blocking reads and writes of `roundTrip` and `flush`.
+        guard redisSetTimeout(pointer, socketTimeout) == REDIS_OK else {
+            throw .connectionUnavailable("connect to \(target): cannot set socket timeout")
+        }
+        redisEnableKeepAlive(pointer)
+        return context
+    }
+
+    /// Queues an encoded request in hiredis's output buffer (no I/O yet).
+    func append(_ encoded: [UInt8]) {
+        encoded.withUnsafeBytes { bytes in
+            _ = redisAppendFormattedCommand(context, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+    }
+
+    /// Writes the whole output buffer, blocking at most the socket timeout per write.
+    func flush() throws(RedisError) {
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(context, &done) == REDIS_OK else {
+                throw .connectionLost(errorMessage ?? "write failed")
+            }
+        }
+    }
+
+    /// Reads what the socket has (one `read`); call when `poll` says it is readable.
+    func readAvailable() throws(RedisError) {
+        guard redisBufferRead(context) == REDIS_OK else {
+            throw .connectionLost(errorMessage ?? "read failed")
+        }
+    }
+
+    /// The next complete reply already read, or `nil` when more bytes are needed.
+    func nextReply() throws(RedisError) -> RESPValue? {
+        var reply: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(context, &reply) == REDIS_OK else {
+            throw .connectionLost(errorMessage ?? "protocol error")
+        }
+        guard let reply else { return nil }
+        defer { freeReplyObject(reply) }
+        return Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Sends one command and waits for its reply; used for the handshake only.
+    func roundTrip(_ command: RedisCommand) throws(RedisError) -> RESPValue {
+        append(command.encoded)
+        try flush()
+        while true {
+            if let reply = try nextReply() { return reply }
+            try readAvailable()
+        }
+    }
+
+    private var errorMessage: String? {
+        guard context.pointee.err != 0 else { return nil }
+        return withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+        let reply = reply.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            return .bulkString(ByteBuffer(bytes: UnsafeRawBufferPointer(start: reply.str, count: reply.len)))
+        case REDIS_REPLY_STATUS:
+            return .simpleString(string(reply))
+        case REDIS_REPLY_ERROR:
+            return .error(string(reply))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            return .array((0..<reply.elements).map { value(of: reply.element[$0]!) })
+        default:
+            return .null
+        }
+    }
+
+    private static func string(_ reply: redisReply) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: reply.str, count: reply.len), as: UTF8.self)
+    }
+}
+
+private func makeTimeval(_ duration: Duration) -> timeval {
+    let (seconds, attoseconds) = duration.components
+    return timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+}

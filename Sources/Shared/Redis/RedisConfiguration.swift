@@ -1,0 +1,26 @@
+/// How a `RedisClient` connects: where, how long to wait, how to retry.
+public struct RedisConfiguration: Sendable {
+    public var url: RedisURL
+    /// How long one connection attempt (TCP connect, AUTH, SELECT) may take.
+    public var connectTimeout: Duration
+    /// How long a command may wait for its reply, including time spent waiting for a connection.
+    public var commandTimeout: Duration
+    /// Delays between reconnection attempts while Redis is unreachable.
+    public var reconnectBackoff: Backoff
+    /// How often an idle subscriber connection checks with `PING` that Redis still answers.
+    public var subscriberPingInterval: Duration
+
+    public init(
+        url: RedisURL,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(5),
+        reconnectBackoff: Backoff = Backoff(),
+        subscriberPingInterval: Duration = .seconds(5)
+    ) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.reconnectBackoff = reconnectBackoff
+        self.subscriberPingInterval = subscriberPingInterval
+    }
+}

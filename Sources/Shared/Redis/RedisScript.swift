@@ -1,0 +1,29 @@
+import Synchronization
+
+/// A Lua script run with `EVALSHA`, loaded on first use and again after Redis
+/// forgot it (a restart or `SCRIPT FLUSH` answers `NOSCRIPT`).
+public final class RedisScript: Sendable {
+    public let source: String
+    private let sha = Mutex<String?>(nil)
+
+    public init(_ source: String) {
+        self.source = source
+    }
+
+    public func run(on connection: RedisConnection, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
+        let tail: [RedisArgument] = [.int(keys.count)] + keys.map { .string($0) } + arguments
+        if let sha = sha.withLock({ $0 }) {
+            let reply = try await connection.pipeline([RedisCommand("EVALSHA", [.string(sha)] + tail)])[0]
+            guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else { return try reply.checked() }
+        }
+        // EVAL runs the script and makes Redis cache it; SCRIPT LOAD gives us its digest.
+        let replies = try await connection.pipeline([
+            RedisCommand("SCRIPT", "LOAD", .string(source)),
+            RedisCommand("EVAL", [.string(source)] + tail),
+        ])
+        if let digest = try replies[0].string() {
+            sha.withLock { $0 = digest }
+        }
+        return try replies[1].checked()
+    }
+}
