@@ -76,8 +76,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "Shared"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Shared"]),
+        // Real servers for tests: redis-server, the docker CLI, child processes.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "Shared", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Shared", "TestSupport"]),
     ]
 )

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # globals here are read by the scripts that source it
 # Shared helpers for scripts/run.sh, scripts/with-test-env.sh and scripts/test.sh.
 # Source it; do not execute it. Callers set `set -euo pipefail` themselves.
 #
@@ -11,7 +11,7 @@ TG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TG_TEST_IMAGE="tailgate-test-busybox:latest"
 
 TG_PIDS=()          # pids to stop, in start order (stopped in reverse)
-TG_DOCKER_SOCKS=()  # private engines whose containers are removed before stopping
+declare -gA TG_DOCKER_SOCKS=() # dockerd pid -> socket: containers removed before stopping it
 TG_RM_DIRS=()       # scratch dirs removed after everything stopped
 TG_RESERVED_PORTS=" " # ports handed out by tg_free_port but maybe not bound yet
 TG_CHILD_PID=""     # the wrapped command (tg_run_child), signalled first
@@ -112,18 +112,51 @@ tg_spawn() {
 
 tg_alive() { kill -0 "$1" 2>/dev/null; }
 
-# tg_stop_pid PID [TIMEOUT_S]: TERM, then KILL after the timeout, then reap.
-tg_stop_pid() {
-    local pid=$1 timeout=${2:-10} i
-    tg_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < timeout * 10; i++)); do
-        tg_alive "$pid" || break
-        sleep 0.1
+# tg_descendants PID: prints the pids of PID's children, grandchildren, ...
+# One pass over /proc (no procps needed), pure bash so it forks nothing.
+tg_descendants() {
+    local stat rest pid ppid
+    local -A kids=()
+    for stat in /proc/[0-9]*/stat; do
+        { read -r rest <"$stat"; } 2>/dev/null || continue
+        pid=${rest%% *}
+        rest=${rest##*) }   # drop "pid (comm) ": comm may hold spaces
+        ppid=${rest#* }
+        ppid=${ppid%% *}
+        kids[$ppid]+="$pid "
     done
+    local queue=("$1") p k
+    while ((${#queue[@]})); do
+        p=${queue[0]}
+        queue=("${queue[@]:1}")
+        for k in ${kids[$p]:-}; do
+            echo "$k"
+            queue+=("$k")
+        done
+    done
+}
+
+# tg_stop_pid PID [TIMEOUT_S] [tree]: TERM (with `tree`: PID and all its
+# descendants, for a command whose grandchildren must not outlive it), KILL
+# the whole tree after the timeout, then reap.
+tg_stop_pid() {
+    local pid=$1 timeout=${2:-10} mode=${3:-} i
     if tg_alive "$pid"; then
-        tg_log "pid $pid did not stop within ${timeout}s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
+        if [[ "$mode" == tree ]]; then
+            # shellcheck disable=SC2046
+            kill -TERM "$pid" $(tg_descendants "$pid") 2>/dev/null || true
+        else
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+        for ((i = 0; i < timeout * 10; i++)); do
+            tg_alive "$pid" || break
+            sleep 0.1
+        done
+        if tg_alive "$pid"; then
+            tg_log "pid $pid did not stop within ${timeout}s; killing it"
+            # shellcheck disable=SC2046
+            kill -KILL "$pid" $(tg_descendants "$pid") 2>/dev/null || true
+        fi
     fi
     wait "$pid" 2>/dev/null || true
 }
@@ -156,8 +189,7 @@ tg_start_redis() {
 # tg_start_redis_free DIR: tg_start_redis on a free port, retrying when
 # someone else grabbed the port between the check and the bind.
 tg_start_redis_free() {
-    local try
-    for try in 1 2 3; do
+    for _ in 1 2 3; do
         tg_free_port
         tg_start_redis "$TG_FREE_PORT" "$1" && return 0
     done
@@ -193,7 +225,7 @@ tg_start_dockerd() {
     local pid=$TG_LAST_PID
     TG_DOCKER_SOCK="$run/docker.sock"
     TG_DOCKER_HOST="unix://$TG_DOCKER_SOCK"
-    TG_DOCKER_SOCKS+=("$TG_DOCKER_SOCK")
+    TG_DOCKER_SOCKS[$pid]=$TG_DOCKER_SOCK
     for ((i = 0; i < 600; i++)); do
         docker -H "$TG_DOCKER_HOST" version >/dev/null 2>&1 && return 0
         tg_alive "$pid" || break
@@ -239,20 +271,45 @@ tg_docker_rm_all() {
     docker -H "$host" rm -f $ids >/dev/null 2>&1 || true
 }
 
+# tg_engine_leftovers RUNDIR: last resort after a private dockerd died without
+# cleaning up (crash, KILL). Its containers' shims were re-parented to init,
+# so walk the engine's own runc state, then stop whatever still names this
+# engine's unique exec root on its command line (shims, an orphan containerd).
+tg_engine_leftovers() {
+    local run=$1 root id f pid args
+    for root in "$run"/e/runtime-runc/*/; do
+        [[ -d "$root" ]] || continue
+        for id in $(runc --root "$root" list -q 2>/dev/null); do
+            runc --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+        done
+    done
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}; pid=${pid%/cmdline}
+        [[ "$pid" != "$$" ]] || continue
+        { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
+        if [[ "${args[*]}" == *"$run/e/"* ]]; then
+            tg_log "stopping leftover pid $pid of the private engine"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+}
+
 # --- cleanup ----------------------------------------------------------------
 
-# tg_stop_all: wrapped command first, then containers, then daemons in reverse
-# start order (TERM, KILL after a timeout), then scratch dirs. Idempotent.
+# tg_stop_all: wrapped command first, then everything else in reverse start
+# order (TERM, KILL after a timeout; a dockerd only after its containers are
+# gone), then scratch dirs. Idempotent.
 tg_stop_all() {
     ((TG_CLEANED)) && return 0
     TG_CLEANED=1
-    [[ -n "$TG_CHILD_PID" ]] && tg_stop_pid "$TG_CHILD_PID" 10
-    local sock i
-    for sock in "${TG_DOCKER_SOCKS[@]}"; do
-        [[ -S "$sock" ]] && tg_docker_rm_all "$sock"
-    done
+    [[ -n "$TG_CHILD_PID" ]] && tg_stop_pid "$TG_CHILD_PID" 10 tree
+    local i pid sock
     for ((i = ${#TG_PIDS[@]} - 1; i >= 0; i--)); do
-        tg_stop_pid "${TG_PIDS[i]}" 15
+        pid=${TG_PIDS[i]}
+        sock=${TG_DOCKER_SOCKS[$pid]:-}
+        [[ -n "$sock" && -S "$sock" ]] && tg_alive "$pid" && tg_docker_rm_all "$sock"
+        tg_stop_pid "$pid" 15
+        [[ -n "$sock" ]] && tg_engine_leftovers "${sock%/docker.sock}"
     done
     local d
     for d in "${TG_RM_DIRS[@]}"; do
@@ -286,13 +343,20 @@ tg__on_signal() {
     exit "$2"
 }
 
-# tg_run_child CMD...: run CMD and return its exit status. It runs in the
-# background with `wait`, because bash defers traps until a foreground child
-# ends; a SIGTERM to this script must stop CMD too (tg_stop_all does).
+# tg_run_child CMD...: run CMD and return its exit status.
+# On a terminal CMD runs in the foreground: it must own the terminal and get
+# Ctrl-C itself (a background job of a script has SIGINT ignored, which a dev
+# shell would pass on to everything it runs). Otherwise (CI, pipes) it runs in
+# the background with `wait`, because bash defers traps until a foreground
+# child ends, and a SIGTERM to this script must stop CMD promptly.
 tg_run_child() {
     local rc=0
+    if [[ -t 0 ]]; then
+        "$@" || rc=$?
+        return "$rc"
+    fi
     if { true <&0; } 2>/dev/null; then
-        "$@" <&0 &   # keep our stdin (a dev shell needs the terminal)
+        "$@" <&0 &   # keep our stdin
     else
         "$@" </dev/null &
     fi
@@ -300,4 +364,14 @@ tg_run_child() {
     wait "$TG_CHILD_PID" || rc=$?
     TG_CHILD_PID=""
     return "$rc"
+}
+
+# --- swift ------------------------------------------------------------------
+
+# The toolchain is not apt-installable; it lives in /opt/swift on our
+# machines, which a bare PATH (cron, CI) may lack.
+tg_require_swift() {
+    command -v swift >/dev/null && return 0
+    [[ -x /opt/swift/usr/bin/swift ]] && { PATH="$PATH:/opt/swift/usr/bin"; export PATH; return 0; }
+    tg_die "swift not found on PATH (install Swift 6.1+ from swift.org)"
 }

@@ -15,7 +15,7 @@
 # As a dev shell: scripts/with-test-env.sh bash
 set -euo pipefail
 TG_NAME=with-test-env
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (($#)) || { echo "usage: $0 CMD [ARGS...]" >&2; exit 64; }

@@ -2,11 +2,12 @@
 //
 // Plain text is a case-insensitive substring search. A query written as
 // /pattern/ (optionally /pattern/flags with flags from "imsu") is a regular
-// expression, case-insensitive unless it says otherwise ("i" is implied).
+// expression, also case-insensitive.
 // An invalid regex is reported and filters nothing, so typing "/foo(" does
 // not blank the screen half-way through a pattern.
 
-const REGEX_QUERY = /^\/(.+)\/([a-z]*)$/s;
+// Flags limited to imsu so a path like "/var/log" stays a text search.
+const REGEX_QUERY = /^\/(.+)\/([imsu]*)$/s;
 
 function escapeRegExp(s) {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -26,11 +27,7 @@ export function compileQuery(query) {
   if (m) {
     kind = 'regex';
     source = m[1];
-    const extra = m[2];
-    if (/[^imsu]/.test(extra)) {
-      return invalid(`unsupported flag in /${source}/${extra}`);
-    }
-    for (const f of extra) if (!flags.includes(f)) flags += f;
+    for (const f of m[2]) if (!flags.includes(f)) flags += f;
   } else {
     source = escapeRegExp(q);
   }

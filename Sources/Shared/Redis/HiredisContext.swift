@@ -41,7 +41,8 @@ final class HiredisContext {
         guard redisSetTimeout(pointer, socketTimeout) == REDIS_OK else {
             throw .connectionUnavailable("connect to \(target): cannot set socket timeout")
         }
-        redisEnableKeepAlive(pointer)
+        // Keepalive notices a peer that vanished without closing (TCP only).
+        if case .tcp = endpoint { redisEnableKeepAlive(pointer) }
         return context
     }
 

@@ -40,7 +40,7 @@ public struct RedisCommand: Sendable, Equatable {
 }
 
 /// One argument of a command: text, or raw bytes that need no UTF-8 round trip.
-public enum RedisArgument: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+public enum RedisArgument: Sendable, Equatable, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral {
     case string(String)
     case bytes([UInt8])
     case buffer(ByteBuffer)

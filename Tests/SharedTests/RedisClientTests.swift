@@ -1,0 +1,242 @@
+import Foundation
+import NIOCore
+import Shared
+import Testing
+import TestSupport
+
+/// Integration tests of the hiredis-based client against real `redis-server` processes.
+@Suite("Redis client against a real Redis")
+struct RedisClientTests {
+    @Test func commandsRepliesAndErrors() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+
+        try await client.send(RedisCommand("SET", "greeting", .bytes(Array("hello\r\n\0world".utf8))))
+        let value = try await client.send(RedisCommand("GET", "greeting"))
+        #expect(value == .bulkString(ByteBuffer(string: "hello\r\n\0world")))
+        #expect(try await client.send(RedisCommand("GET", "missing")) == .null)
+        #expect(try await client.send(RedisCommand("RPUSH", "list", "a", "b")).int() == 2)
+
+        await #expect(throws: RedisError.self) { try await client.send(RedisCommand("GET", "list")) }
+        do {
+            try await client.send(RedisCommand("NOSUCHCOMMAND"))
+            Issue.record("an unknown command must fail")
+        } catch let error as RedisError {
+            guard case .server(let message) = error else { throw error }
+            #expect(message.contains("unknown command"))
+        }
+    }
+
+    @Test func pipelineOfTenThousandCommands() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+
+        let replies = try await client.pipeline(Array(repeating: RedisCommand("INCR", "counter"), count: 10_000))
+        #expect(replies.count == 10_000)
+        #expect(try replies.map { try $0.int() } == Array(1...10_000))
+        #expect(try await server.cli("GET", "counter") == "10000")
+
+        // An error reply in the middle of a pipeline stays in its place.
+        let mixed = try await client.pipeline([RedisCommand("SET", "s", "1"), RedisCommand("LPUSH", "s", "x"), RedisCommand("GET", "s")])
+        #expect(mixed[0] == .simpleString("OK"))
+        guard case .error(let message) = mixed[1] else { Issue.record("expected WRONGTYPE, got \(mixed[1])"); return }
+        #expect(message.hasPrefix("WRONGTYPE"))
+        #expect(try mixed[2].string() == "1")
+    }
+
+    @Test func concurrentCallersGetTheirOwnReplies() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await client.send(RedisCommand("SET", "key\(index)", .string("value\(index)")))
+                    #expect(try await client.send(RedisCommand("GET", "key\(index)")).string() == "value\(index)")
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func luaScriptReloadsAfterScriptFlush() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), connectionCount: 1, logger: testLogger)
+        defer { client.close() }
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+
+        #expect(try await client.run(script, keys: ["n"], arguments: [5]).int() == 5)
+        #expect(try await client.run(script, keys: ["n"], arguments: [5]).int() == 10)
+        try await server.cli("SCRIPT", "FLUSH")
+        #expect(try await client.run(script, keys: ["n"], arguments: [1]).int() == 11)
+        #expect(try await server.cli("GET", "n") == "11")
+    }
+
+    @Test func subscriberReceivesHundredThousandMessagesInOrder() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        let subscriber = client.makeSubscriber()
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        try await subscriber.subscribe(["numbers"])
+
+        let total = 100_000
+        async let publishing: Void = {
+            for batch in stride(from: 0, to: total, by: 1_000) {
+                let commands = (batch..<batch + 1_000).map { RedisCommand("PUBLISH", "numbers", .string(String($0))) }
+                _ = try await client.pipeline(commands)
+            }
+        }()
+
+        var expected = 0
+        for await event in subscriber.events {
+            guard case .message(let channel, let payload) = event else { continue }
+            #expect(channel == "numbers")
+            guard String(buffer: payload) == String(expected) else {
+                Issue.record("message \(expected) arrived as \(String(buffer: payload))")
+                break
+            }
+            expected += 1
+            if expected == total { break }
+        }
+        try await publishing
+        #expect(expected == total)
+    }
+
+    @Test func subscribeAndUnsubscribeAtAnyTime() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        let subscriber = client.makeSubscriber()
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        var events = subscriber.events.makeAsyncIterator()
+
+        try await subscriber.subscribe(["a"])
+        try await subscriber.subscribe(["b", "c"])
+        try await subscriber.unsubscribe(["a"])
+        // Unsubscribed "a" gets nothing; the marker on "c" proves the order.
+        _ = try await client.pipeline([RedisCommand("PUBLISH", "a", "1"), RedisCommand("PUBLISH", "b", "2"), RedisCommand("PUBLISH", "c", "3")])
+        #expect(await events.next() == .message(channel: "b", payload: ByteBuffer(string: "2")))
+        #expect(await events.next() == .message(channel: "c", payload: ByteBuffer(string: "3")))
+        #expect(try await client.send(RedisCommand("PUBSUB", "NUMSUB", "a", "b")).array() == [
+            .bulkString(ByteBuffer(string: "a")), .integer(0), .bulkString(ByteBuffer(string: "b")), .integer(1),
+        ])
+    }
+
+    @Test func survivesRedisKilledAndRestarted() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), connectionCount: 1, logger: testLogger)
+        let subscriber = client.makeSubscriber()
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        var events = subscriber.events.makeAsyncIterator()
+        try await subscriber.subscribe(["news"])
+        try await client.send(RedisCommand("SET", "before", "1"))
+
+        server.kill()
+        // While Redis is down a command fails with a clear error rather than hanging.
+        await #expect(throws: RedisError.self) { try await client.send(RedisCommand("GET", "before")) }
+        guard case .disconnected? = await events.next() else {
+            Issue.record("the subscriber must report the lost connection")
+            return
+        }
+
+        try await server.start()
+        #expect(await events.next() == .reconnected)
+        // Restarted without persistence: the old key is gone, the client works.
+        #expect(try await client.send(RedisCommand("GET", "before")) == .null)
+        #expect(try await client.send(RedisCommand("PUBLISH", "news", "after")).int() == 1)
+        let event = await events.next()
+        #expect(event == .message(channel: "news", payload: ByteBuffer(string: "after")))
+    }
+
+    @Test func commandTimesOutWhileRedisSleeps() async throws {
+        let server = try await RedisServer()
+        let configuration = server.configuration(commandTimeout: .milliseconds(300))
+        let client = RedisClient(configuration: configuration, connectionCount: 1, logger: testLogger)
+        let other = RedisClient(configuration: configuration, connectionCount: 1, logger: testLogger)
+        defer {
+            client.close()
+            other.close()
+        }
+        try await client.send(RedisCommand("SET", "k", "v"))
+        try await other.send(RedisCommand("PING"))
+
+        // DEBUG SLEEP blocks the whole server; the GET behind it cannot be answered in time.
+        let started = ContinuousClock.now
+        await #expect(throws: RedisError.timeout(.milliseconds(300))) {
+            try await client.pipeline([RedisCommand("DEBUG", "SLEEP", "1.5"), RedisCommand("GET", "k")])
+        }
+        // Redis sleeps for another second: any other connection times out too.
+        await #expect(throws: RedisError.timeout(.milliseconds(300))) {
+            try await other.send(RedisCommand("GET", "k"))
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1400))
+
+        // Once Redis wakes up, both clients work again on fresh connections.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await client.send(RedisCommand("GET", "k")).string() == "v")
+        #expect(try await other.send(RedisCommand("GET", "k")).string() == "v")
+    }
+
+    @Test func authenticatesWithPassword() async throws {
+        let server = try await RedisServer(password: "s3cret")
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+        #expect(try await client.send(RedisCommand("PING")) == .simpleString("PONG"))
+
+        var wrong = server.configuration(commandTimeout: .milliseconds(500))
+        wrong.url.password = "wrong"
+        let rejected = RedisClient(configuration: wrong, logger: testLogger)
+        defer { rejected.close() }
+        do {
+            try await rejected.send(RedisCommand("PING"))
+            Issue.record("a wrong password must be refused")
+        } catch let error as RedisError {
+            guard case .authenticationFailed(let message) = error else { throw error }
+            #expect(message.contains("WRONGPASS"))
+            #expect(error.description.hasPrefix("Redis authentication failed"))
+        }
+
+        var none = wrong
+        none.url.password = nil
+        let anonymous = RedisClient(configuration: none, logger: testLogger)
+        defer { anonymous.close() }
+        await #expect(throws: RedisError.server("NOAUTH Authentication required.")) {
+            try await anonymous.send(RedisCommand("PING"))
+        }
+    }
+
+    @Test func selectsDatabaseAndConnectsOverUnixSocket() async throws {
+        let server = try await RedisServer()
+        let url = try RedisURL("unix://\(server.socketPath)?db=3")
+        let client = RedisClient(configuration: RedisConfiguration(url: url), logger: testLogger)
+        defer { client.close() }
+        try await client.send(RedisCommand("SET", "where", "db3"))
+        #expect(try await server.cli("-n", "3", "GET", "where") == "db3")
+        #expect(try await server.cli("GET", "where") == "")
+    }
+
+    @Test func unreachableRedisGivesClearError() async throws {
+        let port = try freeTCPPort()
+        let configuration = RedisConfiguration(url: try RedisURL("redis://127.0.0.1:\(port)"), commandTimeout: .milliseconds(300))
+        let client = RedisClient(configuration: configuration, logger: testLogger)
+        defer { client.close() }
+        do {
+            try await client.send(RedisCommand("PING"))
+            Issue.record("no Redis listens there")
+        } catch let error as RedisError {
+            guard case .connectionUnavailable(let message) = error else { throw error }
+            #expect(message.contains("Connection refused"))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Glibc
+import Logging
+import Shared
+import Synchronization
+
+/// A private `redis-server` for one test: started on a free port, stopped by pid.
+public final class RedisServer: Sendable {
+    public let port: Int
+    public let password: String?
+    public let directory: URL
+    private let process = Mutex<ChildProcess?>(nil)
+
+    public init(password: String? = nil) async throws {
+        port = try freeTCPPort()
+        self.password = password
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-redis-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await start()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var url: RedisURL { RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port), password: password) }
+    public var socketPath: String { directory.appendingPathComponent("redis.sock").path }
+
+    public func configuration(commandTimeout: Duration = .seconds(5)) -> RedisConfiguration {
+        RedisConfiguration(
+            url: url,
+            connectTimeout: .seconds(1),
+            commandTimeout: commandTimeout,
+            reconnectBackoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        )
+    }
+
+    public func start() async throws {
+        var arguments = [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--unixsocket", socketPath, "--dir", directory.path, "--enable-debug-command", "local",
+        ]
+        if let password { arguments += ["--requirepass", password] }
+        let server = try ChildProcess(redisServerPath(), arguments, outputPath: directory.appendingPathComponent("redis.log").path)
+        process.withLock { $0 = server }
+        try await waitUntilAnswering()
+    }
+
+    /// SIGKILL, as a crash or an OOM kill would (also how tests end it: nothing to save).
+    public func kill() {
+        process.withLock { process in
+            process?.signal(SIGKILL)
+            process?.waitForExit()
+            process = nil
+        }
+    }
+
+    /// Runs `redis-cli` against this server (for setup that must not use the client under test).
+    @discardableResult
+    public func cli(_ arguments: String...) async throws -> String {
+        let authentication = password.map { ["--no-auth-warning", "-a", $0] } ?? []
+        return try await ChildProcess.run("redis-cli", ["-p", "\(port)"] + authentication + arguments).output
+    }
+
+    private func waitUntilAnswering() async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if (try? await cli("PING")) == "PONG" { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestSetupError("redis-server on port \(port) did not answer PING within 10 s")
+    }
+}
+
+public func redisServerPath() -> String {
+    ProcessInfo.processInfo.environment["TAILGATE_TEST_REDIS_SERVER"] ?? "redis-server"
+}
+
+/// A TCP port nobody listens on right now (the kernel picks it).
+public func freeTCPPort() throws -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw TestSetupError("socket() failed") }
+    defer { Glibc.close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw TestSetupError("bind() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+public let testLogger = Logger(label: "tailgate-test")

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh [swift test args...]     e.g. scripts/test.sh --filter RedisTests
+#
+# The test command (.ci/run calls it): installs missing packages, builds the
+# package and its tests, then runs `swift test` (and, when present, the
+# browser tests) inside scripts/with-test-env.sh, which provides a private
+# Redis, a private Docker engine and a test image. Exits non-zero if any step
+# fails and prints a summary of the steps at the end.
+set -euo pipefail
+TG_NAME=test.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TG_ROOT"
+tg_require_swift
+
+# --- inside the test environment (re-invoked through with-test-env.sh) ------
+if [[ "${1:-}" == --in-test-env ]]; then
+    shift
+    status_file=$TG_TEST_STATUS_FILE
+
+    rc=0
+    swift test "$@" || rc=$?
+    echo "swift=$rc" >>"$status_file"
+
+    # ---- HOOK: browser tests --------------------------------------------
+    # Tests/browser/run.sh (selenium + chromium, added separately) runs here,
+    # after swift test, in the same environment: the TAILGATE_TEST_* variables
+    # plus TAILGATE_BUILD_DIR (debug binaries, e.g. tailgate-gateway).
+    # It installs its own packages and exits non-zero on failure.
+    if [[ -f Tests/browser/run.sh ]]; then
+        TAILGATE_BUILD_DIR=$(swift build --show-bin-path)
+        export TAILGATE_BUILD_DIR
+        brc=0
+        bash Tests/browser/run.sh || brc=$?
+        echo "browser=$brc" >>"$status_file"
+    else
+        echo "browser=skipped" >>"$status_file"
+    fi
+    # ---- end of hook ----------------------------------------------------
+
+    grep -qv '=0$\|=skipped$' "$status_file" && exit 1
+    exit 0
+fi
+
+# --- outside: build, then run the above inside the environment -------------
+tg_install_cleanup_trap  # a SIGTERM here also stops with-test-env.sh and the tests
+tg_install_deps docker
+
+step() { printf '\n==== %s ====\n' "$*"; }
+summary() {
+    step "test.sh summary"
+    printf '%-15s %s\n' "$@"
+}
+verdict() { case "$1" in 0) echo passed ;; skipped) echo "skipped (no Tests/browser/run.sh)" ;; '') echo "not run" ;; *) echo "FAILED (exit $1)" ;; esac; }
+
+step "swift build --build-tests"
+t0=$SECONDS
+if ! swift build --build-tests; then
+    summary "build:" "FAILED after $((SECONDS - t0))s" "result:" "FAIL"
+    exit 1
+fi
+build_time=$((SECONDS - t0))
+
+export TG_TEST_STATUS_FILE
+TG_TEST_STATUS_FILE=$(mktemp /tmp/tg-status-XXXXXX)
+TG_RM_DIRS+=("$TG_TEST_STATUS_FILE")
+
+step "swift test $*"
+env_rc=0
+tg_run_child "$TG_ROOT/scripts/with-test-env.sh" "$TG_ROOT/scripts/test.sh" --in-test-env "$@" || env_rc=$?
+
+swift_rc=$(sed -n 's/^swift=//p' "$TG_TEST_STATUS_FILE")
+browser_rc=$(sed -n 's/^browser=//p' "$TG_TEST_STATUS_FILE")
+result=PASS
+((env_rc == 0)) || result=FAIL
+lines=("build:" "ok (${build_time}s)")
+[[ -n "$swift_rc" ]] || lines+=("environment:" "FAILED (with-test-env.sh exit $env_rc)")
+lines+=("swift test:" "$(verdict "$swift_rc")" "browser tests:" "$(verdict "$browser_rc")" "result:" "$result")
+summary "${lines[@]}"
+exit "$env_rc"
