@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every Redis key and channel name Tailgate uses (SPEC §2), in one place.
 ///
 /// A stream's keys share the hash tag `{agentId:containerId}` so that in a
@@ -31,4 +33,24 @@ public struct RedisKeys: Sendable, Equatable {
     }
 
     private func tag(_ agent: AgentID, _ container: ContainerID) -> String { "{\(agent):\(container)}" }
+}
+
+/// Timing of the crash-safe reference counts and heartbeats (SPEC §2).
+///
+/// `refs:S` is a sorted set: member = gateway instance, score = lease deadline
+/// (ms since the epoch). A gateway renews its leases every `renewInterval`; a
+/// gateway that dies stops counting when its lease runs out, and the agent,
+/// reconciling every `reconcileInterval`, stops the stream soon after.
+public enum Leases {
+    public static let referenceLease: Duration = .seconds(10)
+    public static let renewInterval: Duration = .seconds(3)
+    public static let reconcileInterval: Duration = .seconds(3)
+    /// Agents write `now + heartbeatLease` into `tailgate:agents` every `heartbeatInterval`.
+    public static let heartbeatLease: Duration = .seconds(10)
+    public static let heartbeatInterval: Duration = .seconds(3)
+
+    /// Milliseconds since the Unix epoch, the unit of lease deadlines.
+    public static func milliseconds(since date: Date = Date(), plus duration: Duration = .zero) -> Int64 {
+        Int64((date.timeIntervalSince1970 + duration.seconds) * 1000)
+    }
 }
