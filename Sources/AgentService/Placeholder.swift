@@ -1,1 +1,0 @@
-@main struct PlaceholderAgentService { static func main() {} }

@@ -1,0 +1,112 @@
+import Logging
+import NIOCore
+import Shared
+
+/// One pass of following a container's log into Redis: from the saved
+/// position (or the last `historySize` lines) until the container stops.
+///
+/// A reader task decodes Docker's bytes into frames while a publisher task
+/// writes them to Redis in batches; `PendingLines` sits between them.
+struct ContainerStream {
+    enum Outcome: Equatable {
+        /// The log ended because the container is not running; the reason is for `log.stream.ended`.
+        case containerStopped(reason: String)
+        /// The log ended but the container still runs (Docker closed the connection): follow again.
+        case interrupted
+    }
+
+    let container: ContainerID
+    let docker: DockerClient
+    let publisher: StreamPublisher
+    let logger: Logger
+    /// Lines per Redis round trip at most; large enough to amortise it, small enough not to stall Redis.
+    static let maxBatchLines = 1000
+
+    func run() async throws -> Outcome {
+        let details = try await docker.inspect(container.rawValue)
+        let saved = try await publisher.loadPosition(of: container)
+        let start = saved ?? .fresh(epoch: StreamPublisher.makeEpoch())
+        let body = try await docker.logs(
+            id: container.rawValue,
+            follow: true,
+            since: saved?.newestTimestamp?.sinceQueryValue,
+            tail: saved?.newestTimestamp == nil ? publisher.historySize : nil
+        )
+        logger.debug("following", metadata: ["container": "\(container)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
+
+        let pending = PendingLines()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await read(body, tty: details.tty, from: start, into: pending)
+                    await pending.finish()
+                } catch {
+                    await pending.finish()
+                    throw error
+                }
+            }
+            group.addTask { try await publish(from: pending) }
+            try await group.waitForAll()
+        }
+
+        let after = try await docker.inspect(container.rawValue)
+        return after.running ? .interrupted : .containerStopped(reason: "container \(after.state)")
+    }
+
+    private func read(_ body: DockerByteStream, tty: Bool, from start: StreamPosition, into pending: PendingLines) async throws {
+        var decoder = DockerLogDecoder(tty: tty)
+        var filter = ResumeFilter(resumingAt: start)
+        var position = start
+        var records: [DockerLogRecord] = []
+        let agentID = publisher.agentID.rawValue
+
+        func encodeNew(_ records: [DockerLogRecord]) -> [(frame: [UInt8], position: StreamPosition)] {
+            var lines: [(frame: [UInt8], position: StreamPosition)] = []
+            lines.reserveCapacity(records.count)
+            for record in records where filter.isNew(record) {
+                position.advance(past: record.timestamp)
+                let line = LogLine(
+                    agentId: agentID,
+                    containerId: container.rawValue,
+                    seq: position.seq,
+                    epoch: position.epoch,
+                    timestamp: record.timestamp.text,
+                    stream: record.stream.rawValue,
+                    message: record.message
+                )
+                lines.append((LogLineFrame.encode(line), position))
+            }
+            return lines
+        }
+
+        for try await var chunk in body {
+            records.removeAll(keepingCapacity: true)
+            try decoder.decode(&chunk, into: &records)
+            let lines = encodeNew(records)
+            if !lines.isEmpty { await pending.append(lines) }
+        }
+        let last = encodeNew(try decoder.finish())
+        if !last.isEmpty { await pending.append(last) }
+    }
+
+    /// Writes batches until the reader is done; a failed batch is retried, never skipped.
+    private func publish(from pending: PendingLines) async throws {
+        var failures = 0
+        while let batch = await pending.nextBatch(maxLines: Self.maxBatchLines) {
+            while true {
+                do {
+                    try await publisher.append(batch.frames, upTo: batch.position, of: container)
+                    failures = 0
+                    break
+                } catch {
+                    try Task.checkCancellation()
+                    if failures == 0 {
+                        logger.warning("cannot write log lines to Redis, retrying", metadata: ["container": "\(container)", "error": "\(error)"])
+                    }
+                    try await Task.sleep(for: Backoff().delay(attempt: failures))
+                    failures += 1
+                }
+            }
+        }
+    }
+}

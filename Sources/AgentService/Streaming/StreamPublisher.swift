@@ -1,0 +1,78 @@
+import Foundation
+import Shared
+
+/// Writes one agent's streams into Redis (SPEC §2): each batch of lines goes
+/// into the history list, out on the channel and into `meta` in one atomic
+/// Lua script, so publish order is `seq` order and a crash never leaves meta
+/// pointing past what the history holds.
+struct StreamPublisher: Sendable {
+    let redis: RedisClient
+    let keys: RedisKeys
+    let agentID: AgentID
+    let historySize: Int
+    /// History and meta expire this long after a stream's last line (a removed container's logs stay readable for a while).
+    let retention: Duration = .seconds(24 * 3600)
+
+    private static let appendLines = RedisScript(
+        """
+        -- KEYS: history, meta, channel. ARGV: history size, retention s, epoch, seq,
+        -- newest timestamp, lines at newest timestamp, then the frames oldest first.
+        for i = 7, #ARGV do
+            redis.call('LPUSH', KEYS[1], ARGV[i])
+            redis.call('PUBLISH', KEYS[3], ARGV[i])
+        end
+        redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+        redis.call('HSET', KEYS[2], 'epoch', ARGV[3], 'seq', ARGV[4], 'lastTimestamp', ARGV[5], 'lastTimestampCount', ARGV[6])
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        redis.call('EXPIRE', KEYS[2], ARGV[2])
+        return #ARGV - 6
+        """
+    )
+
+    /// The stream's saved position, or `nil` when it has no history (never streamed, or expired).
+    func loadPosition(of container: ContainerID) async throws -> StreamPosition? {
+        let fields = try await redis.send(RedisCommand("HGETALL", .string(keys.meta(agentID, container)))).array()
+        var meta: [String: String] = [:]
+        for index in stride(from: 0, to: fields.count - 1, by: 2) {
+            if let name = try fields[index].string(), let value = try fields[index + 1].string() { meta[name] = value }
+        }
+        guard let epoch = meta["epoch"], !epoch.isEmpty, let seq = meta["seq"].flatMap(Int.init) else { return nil }
+        return StreamPosition(
+            seq: seq,
+            epoch: epoch,
+            newestTimestamp: meta["lastTimestamp"].flatMap(DockerTimestamp.init),
+            linesAtNewestTimestamp: meta["lastTimestampCount"].flatMap(Int.init) ?? 0
+        )
+    }
+
+    /// Appends `frames` (encoded `log.line` frames, oldest first) and saves `position`, which must include them.
+    func append(_ frames: [[UInt8]], upTo position: StreamPosition, of container: ContainerID) async throws {
+        let arguments: [RedisArgument] =
+            [
+                .int(historySize), .int(Int(retention.seconds)), .string(position.epoch), .int(position.seq),
+                .string(position.newestTimestamp?.text ?? ""), .int(position.linesAtNewestTimestamp),
+            ] + frames.map { .bytes($0) }
+        _ = try await redis.run(
+            Self.appendLines,
+            keys: [keys.history(agentID, container), keys.meta(agentID, container), keys.logs(agentID, container)],
+            arguments: arguments
+        )
+    }
+
+    /// Tells the stream's watchers that the container stopped.
+    func publishEnded(_ container: ContainerID, reason: String) async throws {
+        let frame = Frame(type: .streamEnded, data: StreamEndedPayload(agentId: agentID.rawValue, containerId: container.rawValue, reason: reason))
+        try await redis.send(RedisCommand("PUBLISH", .string(keys.logs(agentID, container)), .bytes(frame.encoded())))
+    }
+
+    /// Tells the stream's watchers why there are no lines (container gone, Docker down).
+    func publishError(_ container: ContainerID, code: StreamErrorCode, message: String) async throws {
+        let payload = StreamErrorPayload(agentId: agentID.rawValue, containerId: container.rawValue, code: code, message: message)
+        try await redis.send(RedisCommand("PUBLISH", .string(keys.logs(agentID, container)), .bytes(Frame(type: .streamError, data: payload).encoded())))
+    }
+
+    /// A new random epoch: 16 hex characters.
+    static func makeEpoch() -> String {
+        (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
