@@ -1,0 +1,137 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// The real agent against the test Docker engine and a private Redis.
+@Suite(.serialized, .enabled(if: DockerCLI.isConfigured), .timeLimit(.minutes(3)))
+struct AgentIntegrationTests {
+    @Test func publishesStdoutAndStderrInOrderAndKeepsTheLastThousand() async throws {
+        let harness = try await AgentHarness()
+        // Sleeps first so that every line is printed after the stream started.
+        let script = "sleep 2; i=1; while [ $i -le 2500 ]; do echo \"out $i\"; if [ $((i % 5)) -eq 0 ]; then echo \"err $i\" >&2; fi; i=$((i+1)); done; sleep 60"
+        try await harness.docker.withContainer(script: script) { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+
+            let complete = await harness.eventually(within: .seconds(30)) { recorder.lines.count >= 3000 }
+            #expect(complete, "got \(recorder.lines.count) lines; agent log:\n\(harness.agentLog)")
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(1...lines.count), "seq rises by one per line")
+            let out = lines.filter { $0.stream == "stdout" }.map(\.message)
+            let err = lines.filter { $0.stream == "stderr" }.map(\.message)
+            #expect(out == (1...2500).map { "out \($0)" })
+            #expect(err == stride(from: 5, through: 2500, by: 5).map { "err \($0)" })
+            #expect(Set(lines.map(\.epoch)).count == 1)
+            #expect(lines.allSatisfy { $0.agentId == harness.agentID.rawValue && $0.containerId == id })
+
+            let history = try await harness.history(container)
+            #expect(history.count == 1000)
+            #expect(history.map(\.seq) == Array((lines.count - 999...lines.count).reversed()), "newest first")
+            #expect(history.first == lines.last)
+        }
+    }
+
+    @Test func streamsOnlyWhileWatched() async throws {
+        let harness = try await AgentHarness()
+        let script = "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done"
+        try await harness.docker.withContainer(script: script) { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+
+            // Nobody watches: nothing is followed, nothing reaches Redis.
+            #expect(await harness.eventually(within: .seconds(10)) { (try? await harness.followedStreams()) != nil })
+            try await Task.sleep(for: .seconds(2))
+            #expect(recorder.lines.isEmpty)
+            #expect(try await harness.history(container).isEmpty)
+            #expect(try await harness.followedStreams().isEmpty)
+
+            let started = ContinuousClock.now
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(5)) { !recorder.lines.isEmpty })
+            #expect(ContinuousClock.now - started < .seconds(1), "first line within 1 s of log.stream.start")
+
+            try await harness.unwatch(container)
+            try await Task.sleep(for: .seconds(1))
+            let countAfterStop = recorder.lines.count
+            try await Task.sleep(for: .seconds(1))
+            #expect(recorder.lines.count == countAfterStop, "no line more than 1 s after log.stream.stop")
+            #expect(await harness.eventually(within: .seconds(5)) { (try? await harness.followedStreams())?.isEmpty == true })
+        }
+    }
+
+    @Test func referenceOfDeadGatewayStopsCountingWithinFifteenSeconds() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(script: "while true; do echo tick; sleep 0.1; done") { id, _ in
+            let container = try ContainerID(id)
+            // A gateway that took its lease and died: no renewal, no stop message.
+            try await harness.watch(container, lease: .seconds(Leases.referenceLease.seconds))
+            #expect(await harness.eventually(within: .seconds(5)) { (try? await harness.followedStreams()) == [id] })
+            let leaseTaken = ContinuousClock.now
+            #expect(await harness.eventually(within: .seconds(20)) { (try? await harness.followedStreams())?.isEmpty == true })
+            #expect(ContinuousClock.now - leaseTaken < .seconds(15))
+        }
+    }
+
+    @Test func survivesSIGKILLWithoutGapOrDuplicate() async throws {
+        let harness = try await AgentHarness()
+        let script = "i=0; while true; do i=$((i+1)); echo \"n $i\"; if [ $((i % 3)) -eq 0 ]; then echo \"e $i\" >&2; fi; sleep 0.005; done"
+        try await harness.docker.withContainer(script: script) { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= 200 })
+
+            harness.killAgent()
+            let atKill = recorder.lines.count
+            try await Task.sleep(for: .seconds(1))
+            try harness.startAgent()
+            #expect(await harness.eventually(within: .seconds(20)) { recorder.lines.count >= atKill + 400 }, "agent log:\n\(harness.agentLog)")
+
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(1...lines.count), "seq continues with no gap and no duplicate")
+            #expect(Set(lines.map(\.epoch)).count == 1)
+            // Content too: the numbers each stream printed are contiguous.
+            let stdoutNumbers = lines.filter { $0.stream == "stdout" }.compactMap { Int($0.message.dropFirst(2)) }
+            #expect(stdoutNumbers == Array(stdoutNumbers[0]..<(stdoutNumbers[0] + stdoutNumbers.count)))
+            let stderrNumbers = lines.filter { $0.stream == "stderr" }.compactMap { Int($0.message.dropFirst(2)) }
+            #expect(stderrNumbers == stride(from: stderrNumbers[0], to: stderrNumbers[0] + 3 * stderrNumbers.count, by: 3).map { $0 })
+        }
+    }
+
+    @Test func containerStopEndsTheStreamAndStartResumesIt() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(script: "sleep 1; echo first; echo second; sleep 1") { id, name in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+
+            let ended = await harness.eventually(within: .seconds(15)) {
+                recorder.frames.contains { if case .other(let type, _) = $0 { type == "log.stream.ended" } else { false } }
+            }
+            #expect(ended, "agent log:\n\(harness.agentLog)")
+            #expect(recorder.lines.map(\.message) == ["first", "second"])
+
+            try await harness.docker.run(["start", name])
+            #expect(await harness.eventually(within: .seconds(15)) { recorder.lines.count >= 4 })
+            let lines = recorder.lines
+            #expect(lines.map(\.message) == ["first", "second", "first", "second"])
+            #expect(lines.map(\.seq) == [1, 2, 3, 4])
+            #expect(Set(lines.map(\.epoch)).count == 1, "same epoch after a restart")
+        }
+    }
+
+    @Test func ttyContainerStreamsAsTTY() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(tty: true, script: "sleep 1; echo hello tty; printf 'no newline'; sleep 60") { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(10)) { !recorder.lines.isEmpty })
+            let line = try #require(recorder.lines.first)
+            #expect(line.stream == "tty")
+            #expect(line.message == "hello tty")
+        }
+    }
+}
