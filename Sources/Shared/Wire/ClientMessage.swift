@@ -29,6 +29,11 @@ public struct SubscribeRequest: Sendable, Equatable {
 public struct UnsubscribeRequest: Sendable, Equatable {
     public var containerId: ContainerReference
     public var agentId: AgentID?
+
+    public init(containerId: ContainerReference, agentId: AgentID?) {
+        self.containerId = containerId
+        self.agentId = agentId
+    }
 }
 
 /// A client message that was refused: the `error` frame to answer with,
