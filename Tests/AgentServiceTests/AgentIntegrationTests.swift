@@ -134,4 +134,28 @@ struct AgentIntegrationTests {
             #expect(line.message == "hello tty")
         }
     }
+
+    @Test func recoversFromRedisRestart() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done") { id, _ in
+            let container = try ContainerID(id)
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(10)) { (try? await harness.history(container).count) ?? 0 > 5 })
+
+            // Restarted empty (no persistence): references, registry and history are gone.
+            harness.redisServer.kill()
+            try await Task.sleep(for: .seconds(1))
+            try await harness.redisServer.start()
+            let recorder = try await ChannelRecorder(harness, container)
+            // A gateway renewing its lease re-takes the reference and sends start again.
+            try await harness.watch(container)
+
+            #expect(await harness.eventually(within: .seconds(15)) { recorder.lines.count >= 5 }, "agent log:\n\(harness.agentLog)")
+            #expect(await harness.eventually(within: .seconds(10)) { (try? await harness.followedStreams()) == [id] })
+            let containers = try await harness.redis.send(RedisCommand("GET", .string(harness.keys.containers(harness.agentID)))).string()
+            #expect(containers?.contains(id) == true, "container list re-published")
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(lines[0].seq..<(lines[0].seq + lines.count)), "contiguous after recovery")
+        }
+    }
 }

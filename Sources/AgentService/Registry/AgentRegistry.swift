@@ -14,8 +14,8 @@ final class AgentRegistry: Sendable {
     private let logger: Logger
     private let startedAt = ISO8601DateFormatter().string(from: Date())
     private let hostname = ProcessInfo.processInfo.hostName
-    /// The containers as last listed, and each one's TTY flag (which never changes, so is inspected once).
-    private let known = Mutex<(containers: [ContainerInfo], tty: [String: Bool])>(([], [:]))
+    /// The containers as last listed (and as JSON for Redis), and each one's TTY flag (which never changes, so is inspected once).
+    private let known = Mutex<(containers: [ContainerInfo], json: [UInt8]?, tty: [String: Bool])>(([], nil, [:]))
 
     init(redis: RedisClient, docker: DockerClient, keys: RedisKeys, agentID: AgentID, logger: Logger) {
         self.redis = redis
@@ -31,9 +31,11 @@ final class AgentRegistry: Sendable {
     }
 
     /// Writes the heartbeat: online until `now + heartbeatLease`, and what is followed now.
+    /// The container list goes along, so a Redis that restarted empty has it again at once.
     func heartbeat(streams: [ContainerID]) async throws {
         let streamsJSON = String(decoding: try JSONEncoder().encode(streams.map(\.rawValue)), as: UTF8.self)
-        _ = try await redis.pipeline([
+        let containersJSON = known.withLock { $0.json }
+        _ = try await redis.pipeline((containersJSON.map { [RedisCommand("SET", .string(keys.containers(agentID)), .bytes($0))] } ?? []) + [
             RedisCommand("ZADD", .string(keys.agents), .string(String(Leases.milliseconds(plus: Leases.heartbeatLease))), .string(agentID.rawValue)),
             RedisCommand(
                 "HSET", .string(keys.agent(agentID)),
@@ -66,8 +68,9 @@ final class AgentRegistry: Sendable {
             )
         }
         let listed = Set(summaries.map(\.id))
-        known.withLock { $0 = (containers, ttyByID.filter { listed.contains($0.key) }) }
-        try await redis.send(RedisCommand("SET", .string(keys.containers(agentID)), .bytes(Array(try JSONEncoder().encode(containers)))))
+        let json = Array(try JSONEncoder().encode(containers))
+        known.withLock { $0 = (containers, json, ttyByID.filter { listed.contains($0.key) }) }
+        try await redis.send(RedisCommand("SET", .string(keys.containers(agentID)), .bytes(json)))
     }
 
     /// Follows Docker's events and refreshes the list on each; reconnects with backoff when Docker goes away.
