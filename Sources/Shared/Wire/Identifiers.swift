@@ -3,11 +3,33 @@ public struct IdentifierError: Error, Sendable, Equatable, CustomStringConvertib
     public let description: String
 }
 
+/// An id that is checked when made, from code or from JSON, and encodes as its plain string.
+public protocol ValidatedIdentifier: Hashable, Sendable, Codable, CustomStringConvertible {
+    var rawValue: String { get }
+    init(_ string: String) throws(IdentifierError)
+}
+
+extension ValidatedIdentifier {
+    public init(from decoder: any Decoder) throws {
+        let string = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(string) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}
+
 /// An agent's id: `[A-Za-z0-9][A-Za-z0-9._-]{0,63}` (SPEC §1).
 ///
 /// Checked before it is used in a Redis key, so a hostile id (`*`, `:`, `{`,
 /// newlines, huge strings) can never widen a key pattern or break a hash tag.
-public struct AgentID: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+public struct AgentID: ValidatedIdentifier, Comparable {
     public let rawValue: String
 
     public init(_ string: String) throws(IdentifierError) {
@@ -20,24 +42,11 @@ public struct AgentID: Hashable, Sendable, Codable, CustomStringConvertible, Com
         rawValue = string
     }
 
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
     public static func < (lhs: AgentID, rhs: AgentID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A container's full id: 64 lowercase hex characters, as Docker gives it.
-public struct ContainerID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct ContainerID: ValidatedIdentifier {
     public let rawValue: String
 
     public init(_ string: String) throws(IdentifierError) {
@@ -47,19 +56,6 @@ public struct ContainerID: Hashable, Sendable, Codable, CustomStringConvertible 
         rawValue = string
     }
 
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 }
 
 /// How a client names a container: full id, unique id prefix (at least 4 hex
