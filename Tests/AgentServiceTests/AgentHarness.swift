@@ -11,39 +11,18 @@ final class AgentHarness: Sendable {
     let redisServer: RedisServer
     let redis: RedisClient
     let keys = RedisKeys()
-    let agentID: AgentID
     let docker = DockerCLI()
-    private let agent = Mutex<ChildProcess?>(nil)
-    let logPath: String
+    let agent: AgentProcess
+    var agentID: AgentID { agent.agentID }
 
     init() async throws {
         redisServer = try await RedisServer()
         redis = RedisClient(configuration: redisServer.configuration(), logger: testLogger)
-        agentID = try AgentID("agent-\(UUID().uuidString.prefix(8).lowercased())")
-        logPath = redisServer.directory.appendingPathComponent("agent.log").path
-        try startAgent()
+        agent = try AgentProcess(redis: redisServer.url, dockerHost: docker.host)
     }
 
     deinit {
-        killAgent()
         redis.close()
-    }
-
-    func startAgent() throws {
-        let process = try ChildProcess(
-            BuiltProducts.path(of: "tailgate-agent"),
-            ["--redis", redisServer.url.description, "--docker-host", docker.host, "--agent-id", agentID.rawValue, "--log-level", "info"],
-            outputPath: logPath
-        )
-        agent.withLock { $0 = process }
-    }
-
-    func killAgent() {
-        agent.withLock { process in
-            process?.signal(SIGKILL)
-            process?.waitForExit()
-            process = nil
-        }
     }
 
     /// Takes a reference the way a gateway does: lease in `refs`, then `log.stream.start`.
@@ -91,7 +70,7 @@ final class AgentHarness: Sendable {
     }
 
     /// The agent's log, for failure messages.
-    var agentLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var agentLog: String { agent.log }
 }
 
 /// A message on a stream's channel.

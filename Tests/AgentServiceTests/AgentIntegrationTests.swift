@@ -83,10 +83,10 @@ struct AgentIntegrationTests {
             try await harness.watch(container)
             #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= 200 })
 
-            harness.killAgent()
+            harness.agent.kill()
             let atKill = recorder.lines.count
             try await Task.sleep(for: .seconds(1))
-            try harness.startAgent()
+            try harness.agent.start()
             #expect(await harness.eventually(within: .seconds(20)) { recorder.lines.count >= atKill + 400 }, "agent log:\n\(harness.agentLog)")
 
             let lines = recorder.lines

@@ -17,6 +17,11 @@ struct StreamPublisher: Sendable {
         """
         -- KEYS: history, meta, channel. ARGV: history size, retention s, epoch, seq,
         -- newest timestamp, lines at newest timestamp, then the frames oldest first.
+        -- A batch retried after a lost reply was already applied: do not repeat it.
+        local saved = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
+        if saved[1] == ARGV[3] and tonumber(saved[2]) and tonumber(saved[2]) >= tonumber(ARGV[4]) then
+            return 0
+        end
         for i = 7, #ARGV do
             redis.call('LPUSH', KEYS[1], ARGV[i])
             redis.call('PUBLISH', KEYS[3], ARGV[i])

@@ -307,6 +307,7 @@ export class TailClient {
   }
 
   _onSubscribed(sub, data) {
+    data = withoutEmptyEpoch(data);
     if (data.containerId && data.containerId !== sub.containerId) {
       if (sub.containerId) this.byStream.delete(streamKey(sub.agentId, sub.containerId));
       sub.containerId = data.containerId;
@@ -326,6 +327,7 @@ export class TailClient {
   }
 
   _onHistory(sub, data) {
+    data = withoutEmptyEpoch(data);
     const lines = Array.isArray(data.lines) ? data.lines : [];
     if (data.epoch != null && sub.epoch != null && data.epoch !== sub.epoch) {
       sub.lastSeq = null;
@@ -450,4 +452,9 @@ function gapText(from, to) {
   if (!Number.isFinite(from) || !Number.isFinite(to)) return 'Some lines were dropped (connection too slow)';
   const n = to - from + 1;
   return `${n} line${n === 1 ? '' : 's'} lost (seq ${from}–${to})`;
+}
+
+// The gateway sends epoch "" for a stream with no history yet: that is no epoch, not a new one.
+function withoutEmptyEpoch(data) {
+  return data.epoch === '' ? { ...data, epoch: null } : data;
 }

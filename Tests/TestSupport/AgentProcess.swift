@@ -1,0 +1,41 @@
+import Foundation
+import Glibc
+import Shared
+import Synchronization
+
+/// A real `tailgate-agent` process, killed with SIGKILL and restarted at will.
+public final class AgentProcess: Sendable {
+    public let agentID: AgentID
+    public let logPath: String
+    private let arguments: [String]
+    private let process = Mutex<ChildProcess?>(nil)
+
+    /// Starts an agent with a fresh random id (or `agentID`) writing to `redis`, following `dockerHost`.
+    public init(redis: RedisURL, dockerHost: String, agentID: AgentID? = nil) throws {
+        self.agentID = try agentID ?? AgentID("agent-\(UUID().uuidString.prefix(8).lowercased())")
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-\(self.agentID).log").path
+        arguments = ["--redis", redis.description, "--docker-host", dockerHost, "--agent-id", self.agentID.rawValue, "--log-level", "info"]
+        try start()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    public func start() throws {
+        let started = try ChildProcess(BuiltProducts.path(of: "tailgate-agent"), arguments, outputPath: logPath)
+        process.withLock { $0 = started }
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash.
+    public func kill() {
+        process.withLock { process in
+            process?.signal(SIGKILL)
+            process?.waitForExit()
+            process = nil
+        }
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
