@@ -19,8 +19,18 @@ if [[ "${1:-}" == --in-test-env ]]; then
     status_file=$TG_TEST_STATUS_FILE
 
     rc=0
-    swift test "$@" || rc=$?
+    swift test "$@" 2>&1 | tee "$status_file.swift-log" || rc=${PIPESTATUS[0]}
     echo "swift=$rc" >>"$status_file"
+    # Counted from Swift Testing's per-test result lines, for the closing summary.
+    echo "swift_passed=$(grep -c '^✔ Test .* passed after' "$status_file.swift-log" || true)" >>"$status_file"
+    echo "swift_failed=$(grep -c '^✘ Test .* failed after' "$status_file.swift-log" || true)" >>"$status_file"
+
+    # The web UI's pure modules (ANSI, search, resume logic) under node's test runner.
+    urc=0
+    node --test Tests/ui/ 2>&1 | tee "$status_file.ui-log" || urc=${PIPESTATUS[0]}
+    echo "ui=$urc" >>"$status_file"
+    echo "ui_passed=$(sed -n 's/^# pass //p' "$status_file.ui-log")" >>"$status_file"
+    echo "ui_failed=$(sed -n 's/^# fail //p' "$status_file.ui-log")" >>"$status_file"
 
     # ---- HOOK: browser tests --------------------------------------------
     # Tests/browser/run.sh (selenium + chromium, added separately) runs here,
@@ -38,13 +48,14 @@ if [[ "${1:-}" == --in-test-env ]]; then
     fi
     # ---- end of hook ----------------------------------------------------
 
-    grep -qv '=0$\|=skipped$' "$status_file" && exit 1
+    grep -E '^(swift|ui|browser)=' "$status_file" | grep -qv '=0$\|=skipped$' && exit 1
     exit 0
 fi
 
 # --- outside: build, then run the above inside the environment -------------
 tg_install_cleanup_trap  # a SIGTERM here also stops with-test-env.sh and the tests
 tg_install_deps docker
+command -v node >/dev/null || tg_apt_install nodejs
 
 step() { printf '\n==== %s ====\n' "$*"; }
 summary() {
@@ -63,7 +74,7 @@ build_time=$((SECONDS - t0))
 
 export TG_TEST_STATUS_FILE
 TG_TEST_STATUS_FILE=$(mktemp /tmp/tg-status-XXXXXX)
-TG_RM_DIRS+=("$TG_TEST_STATUS_FILE")
+TG_RM_DIRS+=("$TG_TEST_STATUS_FILE" "$TG_TEST_STATUS_FILE.swift-log" "$TG_TEST_STATUS_FILE.ui-log")
 
 step "swift test $*"
 env_rc=0
@@ -75,6 +86,14 @@ result=PASS
 ((env_rc == 0)) || result=FAIL
 lines=("build:" "ok (${build_time}s)")
 [[ -n "$swift_rc" ]] || lines+=("environment:" "FAILED (with-test-env.sh exit $env_rc)")
-lines+=("swift test:" "$(verdict "$swift_rc")" "browser tests:" "$(verdict "$browser_rc")" "result:" "$result")
+ui_rc=$(sed -n 's/^ui=//p' "$TG_TEST_STATUS_FILE")
+lines+=("swift test:" "$(verdict "$swift_rc")" "ui unit tests:" "$(verdict "$ui_rc")" "browser tests:" "$(verdict "$browser_rc")" "result:" "$result")
 summary "${lines[@]}"
+count() {
+    local value
+    value=$(sed -n "s/^$1=//p" "$TG_TEST_STATUS_FILE" | head -n 1)
+    echo "${value:-0}"
+}
+# The plain closing line: Swift tests and UI unit tests together (browser tests report their own).
+echo "$(($(count swift_passed) + $(count ui_passed))) passed, $(($(count swift_failed) + $(count ui_failed))) failed"
 exit "$env_rc"
