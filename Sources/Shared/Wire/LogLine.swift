@@ -63,11 +63,22 @@ public enum LogLineFrame {
         return digits > 0 ? value : nil
     }
 
+    /// The `epoch` of a frame made by `encode` (the field after `seq`), or `nil` for anything else.
+    public static func epoch<Bytes: Collection<UInt8>>(of frame: Bytes) -> String? {
+        guard seq(of: frame) != nil else { return nil }
+        let fieldHead = Array(#","epoch":""#.utf8)
+        var rest = frame.dropFirst(head.count).drop(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        guard rest.starts(with: fieldHead) else { return nil }
+        rest = rest.dropFirst(fieldHead.count)
+        guard let end = rest.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: rest[..<end], as: UTF8.self)
+    }
+
     /// The `Line` object inside a frame made by `encode` (for `log.history` and `log.lines`).
-    public static func lineObject(of frame: [UInt8]) -> ArraySlice<UInt8>? {
+    public static func lineObject<Bytes: BidirectionalCollection<UInt8>>(of frame: Bytes) -> Bytes.SubSequence? {
         let prefixLength = #"{"type":"log.line","data":"#.utf8.count
         guard frame.count > prefixLength + 1, frame.starts(with: head), frame.last == UInt8(ascii: "}") else { return nil }
-        return frame[prefixLength..<(frame.count - 1)]
+        return frame.dropFirst(prefixLength).dropLast()
     }
 
     private static func appendField(_ name: StaticString, _ value: String, to bytes: inout [UInt8]) {

@@ -1,1 +1,0 @@
-@main struct PlaceholderGateway { static func main() {} }

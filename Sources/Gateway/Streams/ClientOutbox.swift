@@ -1,0 +1,426 @@
+import DequeModule
+import NIOCore
+import NIOWebSocket
+import Shared
+import Synchronization
+
+/// The outbound side of one log WebSocket: a queue bounded in bytes, filled
+/// by the Redis reader (live frames) and by the session (replies), drained by
+/// the connection's writer task.
+///
+/// Nobody ever waits for a client here: when the queue is full, that
+/// client's live lines are dropped, remembered as a seq range per stream,
+/// and reported as `log.gap` once the queue has room again. Replies and
+/// stream events are never dropped (a client that never reads cannot make
+/// them pile up: its session waits for room before reading its next message).
+///
+/// While a subscription waits for its history (a subscribe, or the recovery
+/// after a Redis outage), its live frames are held back and merged by `seq`
+/// when the history is in, so nothing is missing or repeated at the seam.
+final class ClientOutbox: Sendable {
+    /// Sent as one WebSocket text message each.
+    struct Batch {
+        var frames: [ByteBuffer] = []
+        var lineCount = 0
+        var byteCount = 0
+    }
+
+    struct CloseRequest: Sendable {
+        var code: WebSocketErrorCode
+        var reason: String
+    }
+
+    /// A subscription's state at the start of a history read, to hand back when it is done.
+    struct Ticket: Sendable {
+        var generation: Int
+        /// The last line the client got before (nil for a new subscription).
+        var last: LinePosition?
+    }
+
+    fileprivate enum Item {
+        /// Replies, history, stream events: never dropped.
+        case control(ByteBuffer)
+        case line(StreamKey, StreamFrame, batchable: Bool)
+
+        var byteCount: Int {
+            switch self {
+            case .control(let bytes): bytes.readableBytes
+            case .line(_, let frame, _): frame.bytes.readableBytes
+            }
+        }
+    }
+
+    fileprivate struct Subscription {
+        var batchable: Bool
+        /// Changes with every subscribe and recovery, so a stale history read cannot end a newer one's wait.
+        var generation = 0
+        /// Frames that arrived while the subscription waits for its history.
+        var heldBack: [StreamFrame]?
+        var heldBackBytes = 0
+        /// Lines that did not fit while held back.
+        var droppedWhileHeldBack: ClosedRange<Int>?
+        /// The last line passed on: queued, or dropped and to be reported.
+        var last: LinePosition?
+        /// Dropped lines not yet reported as `log.gap`.
+        var dropped: ClosedRange<Int>?
+    }
+
+    fileprivate enum Closing {
+        /// The client is gone: stop at once.
+        case abandoned
+        /// Close with this code once the queue is written (or at once, the queue discarded).
+        case requested(CloseRequest)
+    }
+
+    fileprivate struct State {
+        var queue: Deque<Item> = []
+        /// Bytes queued or being written.
+        var pendingBytes = 0
+        /// Set when a line did not fit; lines are dropped until the queue is down to half.
+        var isShedding = false
+        var subscriptions: [StreamKey: Subscription] = [:]
+        var closing: Closing?
+        var writer: CheckedContinuation<Void, Never>?
+        var readerWaitingForRoom: CheckedContinuation<Void, Never>?
+    }
+
+    private static let nextID = Atomic<Int>(0)
+    /// Unique among the connections of this process.
+    let id = ClientOutbox.nextID.wrappingAdd(1, ordering: .relaxed).newValue
+    private let limit: Int
+    private let metrics: GatewayMetrics
+    private let state = Mutex(State())
+    /// How much one batch takes from the queue: enough to batch lines, little enough to keep frames small.
+    private let batchLimit = 256 * 1024
+
+    init(limit: Int, metrics: GatewayMetrics) {
+        self.limit = limit
+        self.metrics = metrics
+    }
+
+    // MARK: Filling
+
+    /// Queues a reply or other frame that is never dropped.
+    func send(_ frame: ByteBuffer) {
+        let writer = state.withLock { state in
+            state.enqueue(.control(frame))
+            return state.takeWriter()
+        }
+        writer?.resume()
+    }
+
+    /// A live frame from the stream's Redis channel (called by the Redis reader, never blocks).
+    func deliver(_ frame: StreamFrame, of stream: StreamKey) {
+        let (writer, dropped) = state.withLock { state in
+            let dropped = state.pass(frame, of: stream, limit: limit)
+            return (state.takeWriter(), dropped)
+        }
+        if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
+        writer?.resume()
+    }
+
+    /// Starts (or restarts) a subscription: its live frames are held back until `completeSubscription`.
+    func beginSubscription(to stream: StreamKey, batchable: Bool) -> Ticket {
+        state.withLock { state in
+            var subscription = state.subscriptions[stream] ?? Subscription(batchable: batchable)
+            subscription.batchable = batchable
+            subscription.generation += 1
+            subscription.heldBack = subscription.heldBack ?? []
+            state.subscriptions[stream] = subscription
+            return Ticket(generation: subscription.generation, last: subscription.last)
+        }
+    }
+
+    /// Queues the replies to a subscribe (`log.subscribed`, `log.history`, …), then
+    /// the held-back live lines that come after `historyEnd`, and goes live.
+    func completeSubscription(to stream: StreamKey, ticket: Ticket, replies: [ByteBuffer], historyEnd: LinePosition?) {
+        let (writer, dropped) = state.withLock { state in
+            for reply in replies { state.enqueue(.control(reply)) }
+            let dropped = state.releaseHeldBack(of: stream, generation: ticket.generation, after: historyEnd, limit: limit)
+            return (state.takeWriter(), dropped)
+        }
+        if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
+        writer?.resume()
+    }
+
+    func endSubscription(to stream: StreamKey) {
+        state.withLock { _ = $0.subscriptions.removeValue(forKey: stream) }
+    }
+
+    /// After Redis came back: holds back the live frames of every live
+    /// subscription until `completeRecovery` says what was missed.
+    func beginRecovery() -> [StreamKey: Ticket] {
+        state.withLock { state in
+            var tickets: [StreamKey: Ticket] = [:]
+            for (stream, var subscription) in state.subscriptions where subscription.heldBack == nil {
+                subscription.generation += 1
+                subscription.heldBack = []
+                state.subscriptions[stream] = subscription
+                tickets[stream] = Ticket(generation: subscription.generation, last: subscription.last)
+            }
+            return tickets
+        }
+    }
+
+    /// Queues `log.gap` for what could not be recovered, the recovered lines, then the held-back ones.
+    func completeRecovery(of stream: StreamKey, ticket: Ticket, missed: HistoryWindow.Continuation?) {
+        let (writer, dropped) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+            guard state.subscriptions[stream]?.generation == ticket.generation else { return (nil, 0) }
+            if let missing = missed?.missing {
+                state.enqueue(.control(LineFrames.control(.gap, GapPayload(stream, missing))))
+            }
+            var dropped = 0
+            for line in missed?.lines ?? [] {
+                dropped += state.pass(line, of: stream, limit: limit, ignoringHeldBack: true)
+            }
+            dropped += state.releaseHeldBack(of: stream, generation: ticket.generation, after: nil, limit: limit)
+            return (state.takeWriter(), dropped)
+        }
+        if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
+        writer?.resume()
+    }
+
+    // MARK: Draining
+
+    /// The next frames to write, or nil when the connection is to close (see `closeRequest`).
+    func nextBatch() async -> Batch? {
+        while true {
+            enum Next {
+                case items([Item])
+                case finished
+                case wait
+            }
+            let next: Next = state.withLock { state in
+                if case .abandoned? = state.closing { return .finished }
+                state.queueUnreportedGaps()
+                guard !state.queue.isEmpty else { return state.closing == nil ? .wait : .finished }
+                var items: [Item] = []
+                var bytes = 0
+                while let item = state.queue.first, items.isEmpty || bytes + item.byteCount <= batchLimit {
+                    state.queue.removeFirst()
+                    items.append(item)
+                    bytes += item.byteCount
+                }
+                return .items(items)
+            }
+            switch next {
+            case .items(let items): return Self.batch(items)
+            case .finished: return nil
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let isReady = state.withLock { state in
+                        guard state.queue.isEmpty, state.closing == nil, !state.hasUnreportedGaps else { return true }
+                        state.writer = continuation
+                        return false
+                    }
+                    if isReady { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Called by the writer once a batch is on the wire (or in the socket's buffers).
+    func didWrite(_ batch: Batch) {
+        let reader = state.withLock { state in
+            state.pendingBytes -= batch.byteCount
+            state.updateShedding(limit: limit)
+            guard state.pendingBytes < limit else { return nil as CheckedContinuation<Void, Never>? }
+            defer { state.readerWaitingForRoom = nil }
+            return state.readerWaitingForRoom
+        }
+        reader?.resume()
+    }
+
+    /// Returns once the queue has room (or the connection closes): the
+    /// session reads its client's next message only then.
+    func waitForRoom() async {
+        await withCheckedContinuation { continuation in
+            let hasRoom = state.withLock { state in
+                guard state.pendingBytes >= limit, state.closing == nil else { return true }
+                state.readerWaitingForRoom = continuation
+                return false
+            }
+            if hasRoom { continuation.resume() }
+        }
+    }
+
+    /// Asks the writer to close the connection with `code`: after writing what
+    /// is queued, or at once with the queue discarded.
+    func close(_ code: WebSocketErrorCode, reason: String, discardingQueue: Bool) {
+        end(.requested(CloseRequest(code: code, reason: reason)), discardingQueue: discardingQueue)
+    }
+
+    /// The client is gone: the writer stops without writing anything more
+    /// (unless a close was asked for before: that one is carried out).
+    func abandon() {
+        end(.abandoned, discardingQueue: true)
+    }
+
+    var closeRequest: CloseRequest? {
+        state.withLock { state in
+            guard case .requested(let request)? = state.closing else { return nil }
+            return request
+        }
+    }
+
+    private func end(_ closing: Closing, discardingQueue: Bool) {
+        let (writer, reader) = state.withLock { state in
+            guard state.closing == nil else { return (nil, nil) as (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) }
+            state.closing = closing
+            if discardingQueue {
+                state.pendingBytes -= state.queue.reduce(0) { $0 + $1.byteCount }
+                state.queue.removeAll()
+            }
+            defer { state.readerWaitingForRoom = nil }
+            return (state.takeWriter(), state.readerWaitingForRoom)
+        }
+        writer?.resume()
+        reader?.resume()
+    }
+
+    /// Turns queued items into frames: runs of lines of one batching subscription become one `log.lines`.
+    private static func batch(_ items: [Item]) -> Batch {
+        var batch = Batch()
+        var index = items.startIndex
+        while index < items.endIndex {
+            batch.byteCount += items[index].byteCount
+            switch items[index] {
+            case .control(let bytes):
+                batch.frames.append(bytes)
+                index += 1
+            case .line(let stream, let frame, let batchable):
+                var run = [frame]
+                index += 1
+                while batchable, index < items.endIndex, case .line(stream, let next, true) = items[index] {
+                    run.append(next)
+                    batch.byteCount += next.bytes.readableBytes
+                    index += 1
+                }
+                batch.frames.append(run.count == 1 ? frame.bytes : LineFrames.lines(stream: stream, lines: run))
+                batch.lineCount += run.count
+            }
+        }
+        return batch
+    }
+}
+
+extension ClientOutbox.State {
+    mutating func enqueue(_ item: ClientOutbox.Item) {
+        queue.append(item)
+        pendingBytes += item.byteCount
+    }
+
+    /// The writer, if it waits: to wake after a change (it looks for work itself).
+    mutating func takeWriter() -> CheckedContinuation<Void, Never>? {
+        defer { writer = nil }
+        return writer
+    }
+
+    mutating func updateShedding(limit: Int) {
+        if isShedding, pendingBytes <= limit / 2 { isShedding = false }
+    }
+
+    /// Passes one frame of `stream` towards the client; returns how many lines were dropped (0 or 1).
+    mutating func pass(_ frame: StreamFrame, of stream: StreamKey, limit: Int, ignoringHeldBack: Bool = false) -> Int {
+        guard var subscription = subscriptions[stream] else { return 0 }
+        defer { subscriptions[stream] = subscription }
+        if !ignoringHeldBack, subscription.heldBack != nil {
+            return subscription.holdBack(frame, limit: limit)
+        }
+        guard let position = frame.position else {
+            enqueue(.control(frame.bytes))
+            return 0
+        }
+        guard position.follows(subscription.last) else { return 0 }
+        if position.epoch != subscription.last?.epoch { subscription.dropped = nil }
+        subscription.last = position
+        updateShedding(limit: limit)
+        if isShedding || pendingBytes + frame.bytes.readableBytes > limit {
+            isShedding = true
+            subscription.dropped = subscription.dropped.including(position.seq...position.seq)
+            return 1
+        }
+        if let dropped = subscription.dropped {
+            enqueue(.control(LineFrames.control(.gap, GapPayload(stream, dropped))))
+            subscription.dropped = nil
+        }
+        enqueue(.line(stream, frame, batchable: subscription.batchable))
+        return 0
+    }
+
+    /// Ends a wait for history: the held-back frames after `historyEnd` go out, then the subscription is live.
+    mutating func releaseHeldBack(of stream: StreamKey, generation: Int, after historyEnd: LinePosition?, limit: Int) -> Int {
+        guard var subscription = subscriptions[stream], subscription.generation == generation,
+            let heldBack = subscription.heldBack
+        else { return 0 }
+        if let historyEnd, historyEnd.follows(subscription.last) { subscription.last = historyEnd }
+        subscription.heldBack = nil
+        subscription.heldBackBytes = 0
+        let droppedWhileHeldBack = subscription.droppedWhileHeldBack
+        subscription.droppedWhileHeldBack = nil
+        subscriptions[stream] = subscription
+        var dropped = 0
+        for frame in heldBack {
+            dropped += pass(frame, of: stream, limit: limit)
+        }
+        // Lines that did not fit while held back are newer than every held-back one.
+        if let droppedWhileHeldBack, var subscription = subscriptions[stream] {
+            let last = subscription.last
+            let unseen = droppedWhileHeldBack.clamped(after: last?.seq ?? 0)
+            if let unseen {
+                subscription.dropped = subscription.dropped.including(unseen)
+                subscription.last = LinePosition(epoch: last?.epoch ?? "", seq: unseen.upperBound)
+            }
+            subscriptions[stream] = subscription
+        }
+        return dropped
+    }
+
+    var hasUnreportedGaps: Bool {
+        subscriptions.values.contains { $0.dropped != nil && $0.heldBack == nil }
+    }
+
+    /// An idle stream's drops are reported when the queue has room, not only before its next line.
+    mutating func queueUnreportedGaps() {
+        guard !isShedding, hasUnreportedGaps else { return }
+        for (stream, subscription) in subscriptions {
+            guard let dropped = subscription.dropped, subscription.heldBack == nil else { continue }
+            enqueue(.control(LineFrames.control(.gap, GapPayload(stream, dropped))))
+            subscriptions[stream]?.dropped = nil
+        }
+    }
+}
+
+extension ClientOutbox.Subscription {
+    /// Holds a frame back during a history read; returns 1 if it was a line that did not fit.
+    mutating func holdBack(_ frame: StreamFrame, limit: Int) -> Int {
+        if let position = frame.position, heldBackBytes + frame.bytes.readableBytes > limit {
+            droppedWhileHeldBack = droppedWhileHeldBack.including(position.seq...position.seq)
+            return 1
+        }
+        heldBack?.append(frame)
+        heldBackBytes += frame.bytes.readableBytes
+        return 0
+    }
+}
+
+extension Optional where Wrapped == ClosedRange<Int> {
+    /// The smallest range covering this one (if any) and `seqs`.
+    func including(_ seqs: ClosedRange<Int>) -> ClosedRange<Int> {
+        guard let range = self else { return seqs }
+        return Swift.min(range.lowerBound, seqs.lowerBound)...Swift.max(range.upperBound, seqs.upperBound)
+    }
+}
+
+extension ClosedRange<Int> {
+    /// The part above `seq`, if any.
+    func clamped(after seq: Int) -> ClosedRange<Int>? {
+        upperBound > seq ? Swift.max(lowerBound, seq + 1)...upperBound : nil
+    }
+}
+
+extension GapPayload {
+    init(_ stream: StreamKey, _ seqs: ClosedRange<Int>) {
+        self.init(agentId: stream.agent.rawValue, containerId: stream.container.rawValue, fromSeq: seqs.lowerBound, toSeq: seqs.upperBound)
+    }
+}

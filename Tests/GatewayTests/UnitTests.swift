@@ -1,0 +1,197 @@
+import Foundation
+import NIOCore
+import Shared
+import Testing
+
+@testable import Gateway
+
+struct AccessPolicyTests {
+    let policy = try! AccessPolicy(tokens: ["alpha", "beta-2"], allowsAnonymous: false, allowedOrigins: ["https://logs.example.com"])
+
+    @Test func acceptsAnyConfiguredTokenFromHeaderCookieOrQuery() {
+        #expect(policy.decide(.init(authorization: "Bearer alpha")) == .allowed)
+        #expect(policy.decide(.init(authorization: "bearer beta-2")) == .allowed)
+        #expect(policy.decide(.init(cookieHeaders: ["theme=dark; tailgate_token=beta-2"])) == .allowed)
+        #expect(policy.decide(.init(query: "x=1&token=alpha")) == .allowed)
+        #expect(policy.decide(.init()) == .unauthorized)
+        #expect(policy.decide(.init(authorization: "Bearer alph")) == .unauthorized)
+        #expect(policy.decide(.init(authorization: "Bearer alphaa")) == .unauthorized)
+        #expect(policy.decide(.init(authorization: "Basic YWxwaGE6")) == .unauthorized)
+        #expect(policy.decide(.init(query: "token=alpha" + String(repeating: "x", count: 256))) == .unauthorized)
+    }
+
+    @Test func originsMustBeTheGatewaysOwnHostOrConfigured() {
+        #expect(policy.isOriginAllowed(nil, host: "127.0.0.1:8080"))
+        #expect(policy.isOriginAllowed("http://127.0.0.1:8080", host: "127.0.0.1:8080"))
+        #expect(policy.isOriginAllowed("https://gw.example.com", host: "gw.example.com:443"))
+        #expect(policy.isOriginAllowed("https://LOGS.example.com", host: "internal:8080"))
+        #expect(!policy.isOriginAllowed("http://evil.example", host: "127.0.0.1:8080"))
+        #expect(!policy.isOriginAllowed("http://127.0.0.1:9999", host: "127.0.0.1:8080"))
+        #expect(!policy.isOriginAllowed("null", host: "127.0.0.1:8080"))
+        #expect(policy.isOriginAllowed("ws://127.0.0.1", host: "127.0.0.1:8080"))
+        #expect(policy.decide(.init(authorization: "Bearer alpha", origin: "http://evil.example", host: "h")) == .foreignOrigin)
+    }
+
+    @Test func refusesBadConfiguration() {
+        #expect(throws: ConfigurationError.self) { try AccessPolicy(tokens: [], allowsAnonymous: false) }
+        #expect(throws: ConfigurationError.self) { try AccessPolicy(tokens: ["has space"], allowsAnonymous: false) }
+        #expect(throws: ConfigurationError.self) { try AccessPolicy(tokens: ["t"], allowsAnonymous: false, allowedOrigins: ["not an origin"]) }
+        #expect(try! AccessPolicy(tokens: [], allowsAnonymous: true).decide(.init()) == .allowed)
+    }
+}
+
+struct CommandLineTests {
+    @Test func tokensComeFromRepeatedFlagsOrACommaSeparatedVariable() throws {
+        let fromEnvironment = try TailgateGateway.parse([]).resolve(environment: ["TAILGATE_TOKEN": " a, ,b,,", "TAILGATE_PORT": "9000"])
+        #expect(fromEnvironment.access.isValid("a") && fromEnvironment.access.isValid("b") && !fromEnvironment.access.isValid(""))
+        #expect(fromEnvironment.port == 9000 && fromEnvironment.host == "127.0.0.1")
+        let fromFlags = try TailgateGateway.parse(["--token", "x", "--token", "y", "--port", "81", "--host", "0.0.0.0"]).resolve(environment: ["TAILGATE_TOKEN": "z"])
+        #expect(fromFlags.access.isValid("x") && fromFlags.access.isValid("y") && !fromFlags.access.isValid("z"))
+        #expect(fromFlags.port == 81 && fromFlags.host == "0.0.0.0")
+        #expect(throws: ConfigurationError.self) { try TailgateGateway.parse([]).resolve(environment: [:]) }
+        #expect(throws: ConfigurationError.self) { try TailgateGateway.parse(["--no-auth", "--port", "0"]).resolve(environment: [:]) }
+        #expect(try TailgateGateway.parse(["--no-auth"]).resolve(environment: [:]).access.allowsAnonymous)
+    }
+}
+
+/// `log.line` frames as the agent writes them.
+func lineFrames(_ seqs: ClosedRange<Int>, epoch: String = "e1", container: String = String(repeating: "ab", count: 32)) -> [StreamFrame] {
+    seqs.map { seq in
+        StreamFrame(
+            ByteBuffer(
+                bytes: LogLineFrame.encode(
+                    LogLine(agentId: "a", containerId: container, seq: seq, epoch: epoch, timestamp: "t", stream: "stdout", message: "m\(seq)")
+                )
+            )
+        )
+    }
+}
+
+struct HistoryWindowTests {
+    let window = HistoryWindow(lines: lineFrames(51...100), epoch: "e1", latestSeq: 100)
+
+    func seqs(_ lines: ArraySlice<StreamFrame>) -> [Int] { lines.compactMap { $0.position?.seq } }
+
+    @Test func tailTakesTheNewestLines() {
+        #expect(seqs(window.selection(tail: 3, resume: nil).lines) == [98, 99, 100])
+        #expect(window.selection(tail: 0, resume: nil).lines.isEmpty)
+        #expect(window.selection(tail: 1000, resume: nil).lines.count == 50)
+    }
+
+    @Test func resumeIsExactWithinTheWindow() {
+        let resumed = window.selection(tail: 1000, resume: (sinceSeq: 90, epoch: "e1"))
+        #expect(resumed.complete && seqs(resumed.lines) == Array(91...100))
+        let upToDate = window.selection(tail: 1000, resume: (sinceSeq: 100, epoch: "e1"))
+        #expect(upToDate.complete && upToDate.lines.isEmpty)
+        let fromTheOldest = window.selection(tail: 1000, resume: (sinceSeq: 50, epoch: "e1"))
+        #expect(fromTheOldest.complete && fromTheOldest.lines.count == 50)
+    }
+
+    @Test func resumeIsIncompleteForAnOldPositionOrAnotherEpoch() {
+        let tooOld = window.selection(tail: 1000, resume: (sinceSeq: 10, epoch: "e1"))
+        #expect(!tooOld.complete && seqs(tooOld.lines) == Array(51...100))
+        let otherEpoch = window.selection(tail: 20, resume: (sinceSeq: 90, epoch: "e0"))
+        #expect(!otherEpoch.complete && seqs(otherEpoch.lines) == Array(81...100))
+        #expect(window.lines(after: LinePosition(epoch: "e1", seq: 10)).missing == 11...50)
+        #expect(window.lines(after: LinePosition(epoch: "e1", seq: 95)).missing == nil)
+    }
+
+    @Test func anEmptyHistoryEndsAtTheMeta() {
+        let empty = HistoryWindow(lines: [], epoch: "e1", latestSeq: 7)
+        #expect(empty.end == LinePosition(epoch: "e1", seq: 7))
+        #expect(empty.lines(after: LinePosition(epoch: "e1", seq: 5)).missing == 6...7)
+        #expect(HistoryWindow(lines: [], epoch: "", latestSeq: 0).end == nil)
+    }
+}
+
+struct ClientOutboxTests {
+    let stream = StreamKey(agent: try! AgentID("a"), container: try! ContainerID(String(repeating: "ab", count: 32)))
+
+    /// Everything the writer would send now, decoded.
+    func drain(_ outbox: ClientOutbox) async -> [[String: Any]] {
+        outbox.close(.normalClosure, reason: "", discardingQueue: false)
+        var frames: [[String: Any]] = []
+        while let batch = await outbox.nextBatch() {
+            for frame in batch.frames {
+                frames.append(try! JSONSerialization.jsonObject(with: Data(frame.readableBytesView)) as! [String: Any])
+            }
+            outbox.didWrite(batch)
+        }
+        return frames
+    }
+
+    func seqs(_ frames: [[String: Any]]) -> [Int] {
+        frames.flatMap { frame -> [Int] in
+            let data = frame["data"] as! [String: Any]
+            switch frame["type"] as! String {
+            case "log.line": return [data["seq"] as! Int]
+            case "log.lines", "log.history": return (data["lines"] as! [[String: Any]]).map { $0["seq"] as! Int }
+            default: return []
+            }
+        }
+    }
+
+    @Test func mergesHeldBackLinesAfterTheHistoryWithoutRepeats() async {
+        let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
+        let ticket = outbox.beginSubscription(to: stream, batchable: false)
+        for frame in lineFrames(8...12) { outbox.deliver(frame, of: stream) }
+        let history = lineFrames(1...10)
+        outbox.completeSubscription(
+            to: stream, ticket: ticket,
+            replies: [LineFrames.history(id: .string("s1"), stream: stream, epoch: "e1", complete: true, lines: history)],
+            historyEnd: history.last?.position
+        )
+        for frame in lineFrames(12...14) { outbox.deliver(frame, of: stream) }
+        let frames = await drain(outbox)
+        #expect(frames.first?["type"] as? String == "log.history" && frames.first?["id"] as? String == "s1")
+        #expect(seqs(frames) == Array(1...14))
+    }
+
+    @Test func dropsLinesOfASlowClientAndReportsThemAsAGap() async {
+        let lines = lineFrames(1...100)
+        let lineSize = lines[0].bytes.readableBytes
+        let outbox = ClientOutbox(limit: lineSize * 10, metrics: GatewayMetrics())
+        outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
+        for frame in lines { outbox.deliver(frame, of: stream) }
+        let frames = await drain(outbox)
+        let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
+        let delivered = seqs(frames)
+        #expect(delivered.count >= 9 && delivered == Array(1...delivered.count))
+        #expect(gap?["fromSeq"] as? Int == delivered.count + 1 && gap?["toSeq"] as? Int == 100)
+        #expect(frames.contains { $0["type"] as? String == "log.lines" })
+    }
+
+    @Test func recoveryFillsWhatWasMissedAndReportsTheRest() async {
+        let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
+        outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
+        for frame in lineFrames(1...5) { outbox.deliver(frame, of: stream) }
+        let ticket = try! #require(outbox.beginRecovery()[stream])
+        #expect(ticket.last == LinePosition(epoch: "e1", seq: 5))
+        for frame in lineFrames(20...22) { outbox.deliver(frame, of: stream) }
+        let window = HistoryWindow(lines: lineFrames(10...21), epoch: "e1", latestSeq: 21)
+        outbox.completeRecovery(of: stream, ticket: ticket, missed: window.lines(after: ticket.last!))
+        let frames = await drain(outbox)
+        #expect(seqs(frames) == Array(1...5) + Array(10...22))
+        let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
+        #expect(gap?["fromSeq"] as? Int == 6 && gap?["toSeq"] as? Int == 9)
+    }
+
+    @Test func aNewEpochIsNotMistakenForOldLines() async {
+        let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
+        outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
+        for frame in lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new") { outbox.deliver(frame, of: stream) }
+        #expect(seqs(await drain(outbox)) == Array(1...50) + [1, 2, 3])
+    }
+}
+
+struct LineFramesTests {
+    @Test func historyIsValidJSONWithTheLinesAsTheAgentWroteThem() throws {
+        let stream = StreamKey(agent: try AgentID("a"), container: try ContainerID(String(repeating: "ab", count: 32)))
+        let bytes = LineFrames.history(id: .number(7), stream: stream, epoch: "e1", complete: false, lines: lineFrames(1...3))
+        let frame = try JSONDecoder().decode(Frame<HistoryPayload>.self, from: Data(bytes.readableBytesView))
+        #expect(frame.type == .history && frame.id == .number(7))
+        #expect(frame.data.lines.map(\.seq) == [1, 2, 3] && frame.data.lines[2].message == "m3" && !frame.data.complete)
+        let batch = LineFrames.lines(stream: stream, lines: lineFrames(4...5))
+        #expect(try JSONDecoder().decode(Frame<LinesPayload>.self, from: Data(batch.readableBytesView)).data.lines.map(\.seq) == [4, 5])
+    }
+}
