@@ -72,6 +72,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
+                "TestSupport",
                 "Shared",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

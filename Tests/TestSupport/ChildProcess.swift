@@ -87,6 +87,18 @@ public final class ChildProcess: Sendable {
     }
 }
 
+extension ChildProcess {
+    /// Like `run`, but a non-zero exit is an error carrying the output.
+    @discardableResult
+    public static func checkedOutput(_ executable: String, _ arguments: [String]) async throws -> String {
+        let result = try await run(executable, arguments)
+        guard result.status == 0 else {
+            throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.output.suffix(500))")
+        }
+        return result.output
+    }
+}
+
 public struct TestSetupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

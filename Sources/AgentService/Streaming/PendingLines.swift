@@ -43,13 +43,15 @@ actor PendingLines {
             if isFinished { return nil }
             await withCheckedContinuation { waitingPublisher = $0 }
         }
-        let batch = lines.prefix(maxLines)
-        lines.removeFirst(batch.count)
-        let frames = batch.map(\.frame)
+        let count = min(maxLines, lines.count)
+        // Copy the batch out before removing it: a slice kept alive across
+        // `removeFirst` would make it copy the whole backlog.
+        let frames = lines[..<count].map(\.frame)
+        let position = lines[count - 1].position
+        lines.removeFirst(count)
         bytes -= frames.reduce(0) { $0 + $1.count }
         waitingReader?.resume()
         waitingReader = nil
-        // `lines` was not empty, so neither is the batch.
-        return (frames, batch[batch.endIndex - 1].position)
+        return (frames, position)
     }
 }

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `tailgate-bench agent-throughput`: lines per second from a container's Docker
+/// log into Redis through `tailgate-agent`, against reading the same log raw.
+struct AgentThroughputBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent-throughput",
+        abstract: "Agent lines/s (Docker log → Redis) vs a raw read of the same log with curl."
+    )
+
+    @Option(help: "Redis URL (a private server: the benchmark runs FLUSHALL)")
+    var redis: String
+
+    @Option(name: .customLong("docker-host"), help: "Docker engine, unix:///path/docker.sock")
+    var dockerHost: String
+
+    @Option(help: "Path of the tailgate-agent binary (a release build)")
+    var agent: String
+
+    @Option(help: "Lines the container writes per run")
+    var lines = 2_000_000
+
+    @Option(help: "Runs; the tables show the median and min–max")
+    var runs = 3
+
+    @Option(help: "The agent's --history")
+    var history = 1000
+
+    @Option(help: "Image with busybox sh and seq")
+    var image = "tailgate-test-busybox:latest"
+
+    @Option(name: .customLong("start-delay"), help: "Seconds the container sleeps before writing, so the agent attaches first")
+    var startDelay = 2
+
+    @Option(name: .customLong("dockerd-pid"), help: "pid of dockerd, to report its CPU time too")
+    var dockerdPID: Int32?
+
+    @Option(name: .customLong("log-dir"), help: "Where the agents' logs go (default: a new temporary directory)")
+    var logDirectory: String?
+
+    @OptionGroup var summary: SummaryOptions
+
+    func validate() throws {
+        guard lines > 0, runs > 0, startDelay >= 0, (1...100_000).contains(history) else {
+            throw ValidationError("--lines and --runs must be positive, --history 1-100000")
+        }
+    }
+
+    func run() async throws {
+        bootstrapLogging(level: .warning)
+        let client = try BenchRedis.client(url: redis, connectionCount: 1)
+        defer { client.close() }
+        let logDirectory = self.logDirectory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("tailgate-bench-\(AgentThroughputRun.randomHex(bytes: 4))").path
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+
+        let benchmark = AgentThroughputRun(
+            redis: client,
+            docker: BenchDocker(host: dockerHost, image: image),
+            launch: .init(executable: agent, redisURL: redis, dockerHost: dockerHost, history: history, logDirectory: logDirectory),
+            keys: RedisKeys(),
+            lines: lines,
+            startDelay: startDelay,
+            dockerdPID: dockerdPID
+        )
+        var results: [AgentThroughputRun.Result] = []
+        for run in 1...runs {
+            progressNote("agent-throughput run \(run)/\(runs): \(lines) lines")
+            let result = try await benchmark.measure()
+            progressNote(
+                "  curl follow \(NumberFormat.grouped(result.rawFollow.linesPerSecond)), live \(NumberFormat.grouped(result.live.linesPerSecond)) lines/s, catch-up \(NumberFormat.grouped(result.catchUp.linesPerSecond)), raw \(NumberFormat.grouped(result.raw.linesPerSecond))"
+            )
+            results.append(result)
+        }
+        print(report(results, logDirectory: logDirectory))
+        try summary.append(summaryRows(results))
+    }
+
+    private func report(_ results: [AgentThroughputRun.Result], logDirectory: String) -> String {
+        let raw = Spread(results.map(\.raw.linesPerSecond))
+        let rawBytes = results[0].raw.bytes
+        var table = MarkdownTable(
+            "measurement", "lines/s", "ratio to raw read", "agent CPU s per 100k lines", "agent peak RSS", "lines per Redis batch",
+            "redis-server CPU s per 100k", "dockerd CPU s per 100k"
+        )
+        func median(_ values: [Double?]) -> String {
+            let known = values.compactMap { $0 }
+            return known.isEmpty ? "—" : NumberFormat.cpuSeconds(Spread(known).median)
+        }
+        table.add(
+            "raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—",
+            median(results.map(\.raw.dockerdCPUPer100k))
+        )
+        let rawFollow = Spread(results.map(\.rawFollow.linesPerSecond))
+        table.add(
+            "raw: curl follows a live container's log (from its first line to its exit)", rawFollow.formatted(NumberFormat.grouped),
+            NumberFormat.ratio(rawFollow.median / raw.median), "—", "—", "—", "—", median(results.map(\.rawFollow.dockerdCPUPer100k))
+        )
+        let written = Spread(results.map(\.writtenLinesPerSecond))
+        table.add(
+            "container writes its log (`seq` → dockerd json-file)", written.formatted(NumberFormat.grouped),
+            NumberFormat.ratio(written.median / raw.median), "—", "—", "—", "—", "—"
+        )
+        for (label, follows) in [
+            ("agent, live follow (from first line to seq = N)", results.map(\.live)),
+            ("agent, catch-up on the finished log (resume from a saved position)", results.map(\.catchUp)),
+        ] {
+            let rate = Spread(follows.map(\.linesPerSecond))
+            table.add(
+                label, rate.formatted(NumberFormat.grouped), NumberFormat.ratio(rate.median / raw.median),
+                NumberFormat.cpuSeconds(Spread(follows.map(\.agentCPUPer100k)).median),
+                NumberFormat.mebibytes(kibibytes: Spread(follows.map(\.agentPeakResidentKiB)).max),
+                NumberFormat.grouped(Spread(follows.map(\.linesPerBatch)).median),
+                NumberFormat.cpuSeconds(Spread(follows.map(\.redisCPUPer100k)).median),
+                median(follows.map(\.dockerdCPUPer100k))
+            )
+        }
+        return """
+            ### Agent throughput: Docker log → Redis
+
+            `seq 1 \(lines)` in a container (\(NumberFormat.grouped(Double(rawBytes))) bytes of log as the Docker API serves it), \
+            \(results.count) run\(results.count == 1 ? "" : "s"), agent `--history \(history)`; median (min–max). \
+            CPU: medians; RSS: the largest peak. Agent logs: `\(logDirectory)`.
+
+            \(table.rendered())
+
+            """
+    }
+
+    private func summaryRows(_ results: [AgentThroughputRun.Result]) -> [SummaryRow] {
+        let raw = Spread(results.map(\.raw.linesPerSecond))
+        let ceiling = "raw Docker API read (curl): \(raw.formatted(NumberFormat.grouped)) lines/s"
+        func row(_ scenario: String, _ rates: [Double]) -> SummaryRow {
+            let rate = Spread(rates)
+            return SummaryRow(
+                scenario: scenario, figure: rate.formatted(NumberFormat.grouped) + " lines/s",
+                ceiling: ceiling, ratio: NumberFormat.ratio(rate.median / raw.median)
+            )
+        }
+        return [
+            row("Agent, live follow of `seq 1 \(lines)`", results.map(\.live.linesPerSecond)),
+            row("Agent, catch-up on the finished log", results.map(\.catchUp.linesPerSecond)),
+            row("Docker following a live log, curl (bounds live follow)", results.map(\.rawFollow.linesPerSecond)),
+            row("Docker writing the container's log", results.map(\.writtenLinesPerSecond)),
+        ]
+    }
+}

@@ -1,1 +1,0 @@
-@main struct PlaceholderBench { static func main() {} }

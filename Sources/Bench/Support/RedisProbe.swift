@@ -1,0 +1,41 @@
+import NIOCore
+import Shared
+
+/// What the benchmarks ask Redis itself, besides the workload.
+extension RedisClient {
+    /// CPU seconds the Redis server has used since it started (`INFO cpu`, user + system).
+    func serverCPUSeconds() async throws -> Double {
+        guard let info = try await send(RedisCommand("INFO", "cpu")).string() else {
+            throw BenchError("INFO cpu returned nothing")
+        }
+        var total = 0.0
+        for line in info.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":")
+            if parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user", let value = Double(parts[1]) {
+                total += value
+            }
+        }
+        return total
+    }
+
+    /// How many times Redis ran these commands since its start (`INFO commandstats`), e.g. the
+    /// agent's `EVALSHA`es: lines divided by it is the agent's batch size.
+    func commandCalls(_ names: [String]) async throws -> Int {
+        let info = try await send(RedisCommand("INFO", "commandstats")).string() ?? ""
+        var total = 0
+        for line in info.split(whereSeparator: \.isNewline) {
+            // cmdstat_evalsha:calls=12,usec=...
+            guard let colon = line.firstIndex(of: ":"), names.contains(where: { line[..<colon] == "cmdstat_\($0)" }) else { continue }
+            let calls = line[line.index(after: colon)...].split(separator: ",").first { $0.hasPrefix("calls=") }
+            total += calls.flatMap { Int($0.dropFirst("calls=".count)) } ?? 0
+        }
+        return total
+    }
+
+    /// `redis_version` from `INFO server`.
+    func serverVersion() async throws -> String {
+        let info = try await send(RedisCommand("INFO", "server")).string() ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
+        return line.map { String($0.dropFirst("redis_version:".count)) } ?? "unknown"
+    }
+}
