@@ -169,6 +169,27 @@ def test_sign_in_rejects_a_wrong_token_and_accepts_the_right_one(driver, gateway
     assert not shown(driver, '[data-testid="sign-in"]'), "asked to sign in again after a reload"
 
 
+def test_fleet_shows_a_container_that_exited_as_exited(driver, gateway, stack):
+    """nightly-backup exits ~5 s after it started (after the agent came up): the list must follow."""
+    if not shown(driver, '[data-testid="fleet"]'):
+        h.sign_in(driver, gateway)
+    driver.execute_script("location.hash = '#/'")
+    row_css = f'[data-testid="container-row"][data-agent-id="{AGENT_ID}"][data-container-name="{ONESHOT}"]'
+    wait_until(lambda: shown(driver, row_css), 15, f"{ONESHOT} in the fleet list")
+    wait_until(lambda: stack.docker.cli("inspect", "-f", "{{.State.Status}}", ONESHOT) == "exited", 20, f"{ONESHOT} to exit")
+    # The fleet polls every 5 s; the agent should have re-listed on Docker's "die" event.
+    try:
+        wait_until(lambda: driver.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-state") == "exited", 20, "exited")
+    except TimeoutError:
+        listed = [(c.get("state"), c.get("status")) for c in gateway.api(f"/api/agents/{AGENT_ID}/containers") if c.get("name") == ONESHOT]
+        pytest.fail(
+            f"{ONESHOT} exited more than 20 s ago but the fleet shows it "
+            f"{driver.find_element(By.CSS_SELECTOR, row_css).get_attribute('data-state')!r}; "
+            f"GET /api/agents/{AGENT_ID}/containers says (state, status) = {listed}"
+        )
+    assert "exited" in driver.find_element(By.CSS_SELECTOR, row_css).text
+
+
 def test_fleet_lists_the_agent_and_its_containers(driver, gateway):
     if not shown(driver, '[data-testid="fleet"]'):
         h.sign_in(driver, gateway)
@@ -192,7 +213,6 @@ def test_fleet_lists_the_agent_and_its_containers(driver, gateway):
         assert rows[name].get_attribute("data-state") == "running", f"{name}: {rows[name].text}"
         assert re.fullmatch(r"[0-9a-f]{64}", rows[name].get_attribute("data-container-id"))
         assert "running" in rows[name].text
-    wait_until(lambda: names()[ONESHOT].get_attribute("data-state") == "exited", 20, f"{ONESHOT} shown exited")
     # The fuzzy filter narrows the list.
     box = driver.find_element(By.CSS_SELECTOR, '[data-testid="fleet-filter"]')
     box.send_keys("chkapi")

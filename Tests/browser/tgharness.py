@@ -299,7 +299,8 @@ while true; do
 done
 """
 
-ONESHOT_SCRIPT = 'echo "backup started"; echo "copied 1423 files"; echo "backup finished"'
+# Exits a few seconds after the agent started: the fleet must then show it exited (Docker "die" event).
+ONESHOT_SCRIPT = 'echo "backup started"; sleep 5; echo "copied 1423 files"; echo "backup finished"'
 
 
 class Docker:

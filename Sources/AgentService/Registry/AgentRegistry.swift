@@ -15,6 +15,7 @@ final class AgentRegistry: Sendable {
     private let startedAt = ISO8601DateFormatter().string(from: Date())
     private let hostname = ProcessInfo.processInfo.hostName
     /// The containers as last listed (and as JSON for Redis), and each one's TTY flag (which never changes, so is inspected once).
+    private let pendingFollowUp = Mutex<Task<Void, any Error>?>(nil)
     private let known = Mutex<(containers: [ContainerInfo], json: [UInt8]?, tty: [String: Bool])>(([], nil, [:]))
 
     init(redis: RedisClient, docker: DockerClient, keys: RedisKeys, agentID: AgentID, logger: Logger) {
@@ -73,6 +74,19 @@ final class AgentRegistry: Sendable {
         try await redis.send(RedisCommand("SET", .string(keys.containers(agentID)), .bytes(json)))
     }
 
+    /// Docker sends `die` before its container list says "exited": list once more a
+    /// moment after the last event, so the state settles without polling.
+    private func scheduleFollowUpRefresh() {
+        let followUp = Task { [self] in
+            try await Task.sleep(for: .seconds(1))
+            try await refreshContainers()
+        }
+        pendingFollowUp.withLock { pending in
+            pending?.cancel()
+            pending = followUp
+        }
+    }
+
     /// Follows Docker's events and refreshes the list on each; reconnects with backoff when Docker goes away.
     func followDockerEvents() async {
         var failures = 0
@@ -85,6 +99,7 @@ final class AgentRegistry: Sendable {
                 for try await event in events {
                     logger.debug("docker event", metadata: ["container": "\(event.containerId)", "action": "\(event.action)"])
                     try await refreshContainers()
+                    scheduleFollowUpRefresh()
                 }
             } catch {
                 guard !Task.isCancelled else { return }
