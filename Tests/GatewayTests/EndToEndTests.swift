@@ -179,4 +179,30 @@ struct EndToEndTests {
             #expect(oldHistory?.data["complete"] as? Bool == false)
         }
     }
+
+    @Test func clientsRecoverWhenRedisRestartsUnderALiveStream() async throws {
+        let stack = try await Stack()
+        try await stack.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done") { _, name in
+            try await stack.waitUntilListed(name)
+            let client = try await TestWebSocket(port: stack.gateways[0].port, path: "/api/logs/ws")
+            _ = try await watch(client, name, agent: stack.agentID, liveCount: 5)
+
+            // Restarted empty: the gateway must re-subscribe and re-take its reference, the agent resume.
+            stack.redis.kill()
+            try await Task.sleep(for: .seconds(1))
+            try await stack.redis.start()
+
+            var reader = client.reader()
+            var sawOutage = false
+            var linesAfter = 0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while linesAfter < 10, ContinuousClock.now < deadline, let frame = await reader.next() {
+                if frame.type == "log.stream.error" || frame.type == "log.gap" || frame.data["complete"] as? Bool == false { sawOutage = true }
+                if sawOutage { linesAfter += frame.seqs.count }
+            }
+            #expect(sawOutage, "the client is told lines may be missing")
+            #expect(linesAfter >= 10, "live lines flow again on the same connection; agent log:\n\(stack.agent.log)")
+            #expect(try await stack.gateways[0].get("/healthz").status == 200)
+        }
+    }
 }
