@@ -119,7 +119,10 @@ extension Integration {
             // The reference is back in the new Redis, and the agent was told to start again.
             #expect(try await eventually { try await fixture.zcountLiveRefs(Fixture.web) == 1 })
             #expect(try await eventually { control.count(.start, Fixture.web) >= 1 })
-            #expect(try await fixture.gateway.get("/metrics", headers: [:]).body.contains("tailgate_gateway_redis_reconnects_total 1"))
+            // At least this restart; a loaded machine may add a reconnect after a slow PING.
+            let metrics = try await fixture.gateway.get("/metrics", headers: [:]).body
+            let reconnects = metrics.split(separator: "\n").first { $0.hasPrefix("tailgate_gateway_redis_reconnects_total ") }
+            #expect((reconnects?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 1, "\(String(describing: reconnects))")
         }
     }
 }
