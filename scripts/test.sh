@@ -22,8 +22,9 @@ if [[ "${1:-}" == --in-test-env ]]; then
     swift test "$@" 2>&1 | tee "$status_file.swift-log" || rc=${PIPESTATUS[0]}
     echo "swift=$rc" >>"$status_file"
     # Counted from Swift Testing's per-test result lines, for the closing summary.
-    echo "swift_passed=$(grep -c '^✔ Test .* passed after' "$status_file.swift-log" || true)" >>"$status_file"
-    echo "swift_failed=$(grep -c '^✘ Test .* failed after' "$status_file.swift-log" || true)" >>"$status_file"
+    # ("Test run with N tests" is the run's own line, not a test.)
+    echo "swift_passed=$(grep -v '^. Test run ' "$status_file.swift-log" | grep -c '^✔ Test .* passed after' || true)" >>"$status_file"
+    echo "swift_failed=$(grep -v '^. Test run ' "$status_file.swift-log" | grep -c '^✘ Test .* failed after' || true)" >>"$status_file"
 
     # The web UI's pure modules (ANSI, search, resume logic) under node's test runner.
     urc=0
