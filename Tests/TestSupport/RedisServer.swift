@@ -12,11 +12,20 @@ public final class RedisServer: Sendable {
     private let process = Mutex<ChildProcess?>(nil)
 
     public init(password: String? = nil) async throws {
-        port = try freeTCPPort()
         self.password = password
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try await start()
+        // A port the kernel called free can be taken by someone's outgoing connection
+        // before redis-server binds it: then try another.
+        for _ in 1...5 {
+            let candidate = try freeTCPPort()
+            if let server = try await Self.launch(port: candidate, password: password, directory: directory) {
+                port = candidate
+                process.withLock { $0 = server }
+                return
+            }
+        }
+        throw TestSetupError("redis-server did not start on any of 5 free ports; see \(directory.path)/redis.log")
     }
 
     deinit {
@@ -36,15 +45,34 @@ public final class RedisServer: Sendable {
         )
     }
 
+    /// Starts it again on the same port, after `kill()`.
     public func start() async throws {
+        guard let server = try await Self.launch(port: port, password: password, directory: directory) else {
+            throw TestSetupError("redis-server did not start again on port \(port); see \(directory.path)/redis.log")
+        }
+        process.withLock { $0 = server }
+    }
+
+    /// The running server, or `nil` if it exited or did not answer PING within 10 s.
+    private static func launch(port: Int, password: String?, directory: URL) async throws -> ChildProcess? {
         var arguments = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--unixsocket", socketPath, "--dir", directory.path, "--enable-debug-command", "local",
+            "--unixsocket", directory.appendingPathComponent("redis.sock").path, "--dir", directory.path,
+            "--enable-debug-command", "local",
         ]
         if let password { arguments += ["--requirepass", password] }
         let server = try ChildProcess(redisServerPath(), arguments, outputPath: directory.appendingPathComponent("redis.log").path)
-        process.withLock { $0 = server }
-        try await waitUntilAnswering()
+        let authentication = password.map { ["--no-auth-warning", "-a", $0] } ?? []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !server.hasExited {
+            if (try? await ChildProcess.run("redis-cli", ["-p", "\(port)"] + authentication + ["PING"]).output) == "PONG" {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        server.signal(SIGKILL)
+        await server.exit()
+        return nil
     }
 
     /// SIGKILL, as a crash or an OOM kill would (also how tests end it: nothing to save).
@@ -61,15 +89,6 @@ public final class RedisServer: Sendable {
     public func cli(_ arguments: String...) async throws -> String {
         let authentication = password.map { ["--no-auth-warning", "-a", $0] } ?? []
         return try await ChildProcess.run("redis-cli", ["-p", "\(port)"] + authentication + arguments).output
-    }
-
-    private func waitUntilAnswering() async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if (try? await cli("PING")) == "PONG" { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestSetupError("redis-server on port \(port) did not answer PING within 10 s")
     }
 }
 

@@ -12,23 +12,31 @@ final class GatewayProcess: Sendable {
 
     /// Starts the gateway and returns once it answers HTTP.
     init(redis: RedisServer, arguments: [String] = ["--token", GatewayProcess.token], environment: [String: String] = [:]) async throws {
-        port = try freeTCPPort()
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-gateway-\(UUID().uuidString.prefix(8)).log").path
         var environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         environment["TAILGATE_TOKEN"] = nil
-        process = try ChildProcess(
-            Self.executablePath,
-            ["--redis", "redis://127.0.0.1:\(redis.port)", "--port", "\(port)", "--log-level", "debug"] + arguments,
-            environment: environment,
-            outputPath: logPath
-        )
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if (try? await HTTPProbe.request(port: port, path: "/healthz")) != nil { return }
-            if process.hasExited { break }
-            try await Task.sleep(for: .milliseconds(25))
+        // A port the kernel called free can be taken before the gateway binds it: then try another.
+        for _ in 1...3 {
+            let candidate = try freeTCPPort()
+            let started = try ChildProcess(
+                Self.executablePath,
+                ["--redis", "redis://127.0.0.1:\(redis.port)", "--port", "\(candidate)", "--log-level", "debug"] + arguments,
+                environment: environment,
+                outputPath: logPath
+            )
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline, !started.hasExited {
+                if (try? await HTTPProbe.request(port: candidate, path: "/healthz")) != nil {
+                    port = candidate
+                    process = started
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            started.signal(SIGKILL)
+            await started.exit()
         }
-        throw TestSetupError("the gateway did not start; its log:\n\(log)")
+        throw TestSetupError("the gateway did not start; its log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
     deinit {
