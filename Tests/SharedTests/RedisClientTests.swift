@@ -76,100 +76,85 @@ struct RedisClientTests {
     }
 
     @Test func subscriberReceivesHundredThousandMessagesInOrder() async throws {
-        let server = try await RedisServer()
-        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
-        let subscriber = client.makeSubscriber()
-        defer {
-            subscriber.close()
-            client.close()
-        }
-        try await subscriber.subscribe(["numbers"])
+        try await withSubscriber { server, client, subscriber in
+            try await subscriber.subscribe(["numbers"])
 
-        let total = 100_000
-        async let publishing: Void = {
-            for batch in stride(from: 0, to: total, by: 1_000) {
-                let commands = (batch..<batch + 1_000).map { RedisCommand("PUBLISH", "numbers", .string(String($0))) }
-                _ = try await client.pipeline(commands)
-            }
-        }()
+            let total = 100_000
+            async let publishing: Void = {
+                for batch in stride(from: 0, to: total, by: 1_000) {
+                    let commands = (batch..<batch + 1_000).map { RedisCommand("PUBLISH", "numbers", .string(String($0))) }
+                    _ = try await client.pipeline(commands)
+                }
+            }()
 
-        var expected = 0
-        for await event in subscriber.events {
-            guard case .message(let channel, let payload) = event else { continue }
-            #expect(channel == "numbers")
-            guard String(buffer: payload) == String(expected) else {
-                Issue.record("message \(expected) arrived as \(String(buffer: payload))")
-                break
+            var expected = 0
+            for await event in subscriber.events {
+                guard case .message(let channel, let payload) = event else { continue }
+                #expect(channel == "numbers")
+                guard String(buffer: payload) == String(expected) else {
+                    Issue.record("message \(expected) arrived as \(String(buffer: payload))")
+                    break
+                }
+                expected += 1
+                if expected == total { break }
             }
-            expected += 1
-            if expected == total { break }
+            try await publishing
+            #expect(expected == total)
         }
-        try await publishing
-        #expect(expected == total)
     }
 
     @Test func subscribeAndUnsubscribeAtAnyTime() async throws {
-        let server = try await RedisServer()
-        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
-        let subscriber = client.makeSubscriber()
-        defer {
-            subscriber.close()
-            client.close()
-        }
-        var events = subscriber.events.makeAsyncIterator()
+        try await withSubscriber { server, client, subscriber in
+            var events = subscriber.events.makeAsyncIterator()
 
-        try await subscriber.subscribe(["a"])
-        try await subscriber.subscribe(["b", "c"])
-        try await subscriber.unsubscribe(["a"])
-        // Unsubscribed "a" gets nothing; the marker on "c" proves the order.
-        _ = try await client.pipeline([RedisCommand("PUBLISH", "a", "1"), RedisCommand("PUBLISH", "b", "2"), RedisCommand("PUBLISH", "c", "3")])
-        #expect(await events.next() == .message(channel: "b", payload: ByteBuffer(string: "2")))
-        #expect(await events.next() == .message(channel: "c", payload: ByteBuffer(string: "3")))
-        #expect(try await client.send(RedisCommand("PUBSUB", "NUMSUB", "a", "b")).array() == [
-            .bulkString(ByteBuffer(string: "a")), .integer(0), .bulkString(ByteBuffer(string: "b")), .integer(1),
-        ])
+            try await subscriber.subscribe(["a"])
+            try await subscriber.subscribe(["b", "c"])
+            try await subscriber.unsubscribe(["a"])
+            // Unsubscribed "a" gets nothing; the marker on "c" proves the order.
+            _ = try await client.pipeline([RedisCommand("PUBLISH", "a", "1"), RedisCommand("PUBLISH", "b", "2"), RedisCommand("PUBLISH", "c", "3")])
+            #expect(await events.next() == .message(channel: "b", payload: ByteBuffer(string: "2")))
+            #expect(await events.next() == .message(channel: "c", payload: ByteBuffer(string: "3")))
+            #expect(try await client.send(RedisCommand("PUBSUB", "NUMSUB", "a", "b")).array() == [
+                .bulkString(ByteBuffer(string: "a")), .integer(0), .bulkString(ByteBuffer(string: "b")), .integer(1),
+            ])
+        }
     }
 
     @Test func survivesRedisKilledAndRestarted() async throws {
-        let server = try await RedisServer()
-        let client = RedisClient(configuration: server.configuration(), connectionCount: 1, logger: testLogger)
-        let subscriber = client.makeSubscriber()
-        defer {
-            subscriber.close()
-            client.close()
-        }
-        var events = subscriber.events.makeAsyncIterator()
-        try await subscriber.subscribe(["news"])
-        try await client.send(RedisCommand("SET", "before", "1"))
+        try await withSubscriber(connectionCount: 1) { server, client, subscriber in
+            var events = subscriber.events.makeAsyncIterator()
+            try await subscriber.subscribe(["news"])
+            try await client.send(RedisCommand("SET", "before", "1"))
 
-        server.kill()
-        // While Redis is down a command fails with a clear error rather than hanging.
-        await #expect(throws: RedisError.self) { try await client.send(RedisCommand("GET", "before")) }
-        guard case .disconnected? = await events.next() else {
-            Issue.record("the subscriber must report the lost connection")
-            return
-        }
+            server.kill()
+            // While Redis is down a command fails with a clear error rather than hanging.
+            await #expect(throws: RedisError.self) { try await client.send(RedisCommand("GET", "before")) }
+            guard case .disconnected? = await events.next() else {
+                Issue.record("the subscriber must report the lost connection")
+                return
+            }
 
-        try await server.start()
-        #expect(await events.next() == .reconnected)
-        // Restarted without persistence: the old key is gone, the client works.
-        #expect(try await client.send(RedisCommand("GET", "before")) == .null)
-        // Publish until the re-subscribed subscriber has it. On a loaded machine a second
-        // drop can follow the reconnect; the subscriber must come back from that too.
-        let expected = RedisSubscriberEvent.message(channel: "news", payload: ByteBuffer(string: "after"))
-        var received = false
-        for _ in 0..<200 where !received {
-            guard try await client.send(RedisCommand("PUBLISH", "news", "after")).int() == 1 else {
-                try await Task.sleep(for: .milliseconds(50))
-                continue
+            try await server.start()
+            #expect(await events.next() == .reconnected)
+            // Restarted without persistence: the old key is gone, the client works.
+            #expect(try await client.send(RedisCommand("GET", "before")) == .null)
+            // Publish until the re-subscribed subscriber has it. On a loaded machine a second
+            // drop can follow the reconnect; the subscriber must come back from that too.
+            let expected = RedisSubscriberEvent.message(channel: "news", payload: ByteBuffer(string: "after"))
+            var received = false
+            for _ in 0..<200 where !received {
+                guard try await client.send(RedisCommand("PUBLISH", "news", "after")).int() == 1 else {
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                while let event = await events.next() {
+                    if event == expected { received = true }
+                    if case .message = event { break }
+                    if case .disconnected = event { break }
+                }
             }
-            while let event = await events.next() {
-                if event == expected { received = true }
-                if case .message = event { break }
-                if case .disconnected = event { break }
-            }
+            #expect(received)
         }
-        #expect(received)
     }
 
     @Test func commandTimesOutWhileRedisSleeps() async throws {
@@ -251,5 +236,20 @@ struct RedisClientTests {
             guard case .connectionUnavailable(let message) = error else { throw error }
             #expect(message.contains("Connection refused"))
         }
+    }
+
+    /// A private Redis, a client and a subscriber on it, closed after `body`.
+    private func withSubscriber(
+        connectionCount: Int = 2,
+        _ body: (RedisServer, RedisClient, RedisSubscriber) async throws -> Void
+    ) async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), connectionCount: connectionCount, logger: testLogger)
+        let subscriber = client.makeSubscriber()
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        try await body(server, client, subscriber)
     }
 }
