@@ -24,7 +24,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
 
         let prefix = try option(prefixFlag, "TAILGATE_PREFIX", environment) ?? "tailgate"
         guard !prefix.isEmpty, prefix.utf8.count <= 64,
-            prefix.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
+            prefix.utf8.allSatisfy(\.isIdentifierCharacter)
         else {
             throw ConfigurationError("--prefix: '\(prefix)' must be 1-64 characters of A-Z a-z 0-9 . _ -")
         }

@@ -35,7 +35,7 @@ public struct AgentID: ValidatedIdentifier, Comparable {
     public init(_ string: String) throws(IdentifierError) {
         let bytes = Array(string.utf8)
         guard (1...64).contains(bytes.count), bytes[0].isASCIIAlphanumeric,
-            bytes.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+            bytes.allSatisfy(\.isIdentifierCharacter)
         else {
             throw IdentifierError(description: "invalid agent id \(quoted(string)): expected 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit")
         }
@@ -68,7 +68,7 @@ public struct ContainerReference: Hashable, Sendable, CustomStringConvertible {
         let name = string.hasPrefix("/") ? String(string.dropFirst()) : string
         let bytes = Array(name.utf8)
         guard (1...128).contains(bytes.count), bytes[0].isASCIIAlphanumeric,
-            bytes.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+            bytes.allSatisfy(\.isIdentifierCharacter)
         else {
             throw IdentifierError(description: "invalid container \(quoted(string)): expected a container id, an id prefix of at least 4 hex characters, or a name")
         }
@@ -113,6 +113,11 @@ extension UInt8 {
     var isASCIIAlphanumeric: Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+    }
+
+    /// A-Z a-z 0-9 . _ -: what agent ids, container names and the key prefix are made of.
+    var isIdentifierCharacter: Bool {
+        isASCIIAlphanumeric || self == UInt8(ascii: ".") || self == UInt8(ascii: "_") || self == UInt8(ascii: "-")
     }
 
     var isLowercaseHexDigit: Bool {
