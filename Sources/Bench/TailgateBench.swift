@@ -7,6 +7,9 @@ struct TailgateBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tailgate-bench",
         abstract: "Benchmarks Tailgate's parts against what the machine can do.",
-        subcommands: [RedisPublishBenchmark.self, AgentThroughputBenchmark.self]
+        subcommands: [
+            RedisPublishBenchmark.self, AgentThroughputBenchmark.self, LatencyBenchmark.self, ThroughputBenchmark.self,
+            FanOutBenchmark.self, ManyStreamsBenchmark.self, ConnectionsBenchmark.self,
+        ]
     )
 }

@@ -21,9 +21,14 @@ enum CPUUsage {
     }
 
     /// Peak resident memory of a running process in KiB (`VmHWM`), nil once it is gone.
-    static func peakResidentKiB(_ pid: pid_t) -> Double? {
+    static func peakResidentKiB(_ pid: pid_t) -> Double? { statusKiB(pid, field: "VmHWM:") }
+
+    /// Resident memory of a running process now, in KiB (`VmRSS`), nil once it is gone.
+    static func residentKiB(_ pid: pid_t) -> Double? { statusKiB(pid, field: "VmRSS:") }
+
+    private static func statusKiB(_ pid: pid_t, field: String) -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
         }
         return nil

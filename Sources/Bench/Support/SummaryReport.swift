@@ -7,10 +7,10 @@ struct SummaryRow {
     var figure: String
     var ceiling: String
     var ratio: String
+    /// The target of issue 6 this figure is held against, if it has one.
+    var goal = "—"
 
-    static let header = ["scenario", "figure (median, min–max)", "ceiling", "ratio"]
-
-    var cells: [String] { [scenario, figure, ceiling, ratio] }
+    var cells: [String] { [scenario, figure, ceiling, ratio, goal] }
 }
 
 /// `--summary PATH`: where a scenario appends its summary rows (tab-separated, one per line),

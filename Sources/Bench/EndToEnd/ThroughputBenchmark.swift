@@ -1,0 +1,101 @@
+import ArgumentParser
+
+/// `tailgate-bench e2e-throughput`: one container printing as fast as it can, one
+/// WebSocket client; lines/s delivered end to end vs a raw read of the same log.
+struct ThroughputBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e-throughput",
+        abstract: "Single-stream lines/s Docker → client vs a raw Docker API read of the same log."
+    )
+
+    @OptionGroup var options: EndToEndOptions
+
+    @Option(help: "Lines the container prints per run (default 500000, 50000 with --quick)")
+    var lines: Int?
+
+    struct Result: Sendable {
+        var linesPerSecond: Double
+        var received: Int
+        var lost: Int
+        var raw: RawReadMeasurement
+    }
+
+    func run() async throws {
+        let lines = self.lines ?? options.scaled(500_000, quick: 50_000)
+        let runs = options.runCount
+        let results = try await EndToEndStack.with(options) { stack in
+            guard let socketPath = stack.docker.socketPath else { throw BenchError("--docker-host must be unix://") }
+            var results: [Result] = []
+            for run in 1...runs {
+                progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
+                let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: 3))[0]
+                let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
+                let tally = try await waitForAll(lines, client: client)
+                await client.close()
+                try await stack.docker.waitForExit(container)
+                let raw = try await RawLogRead(socketPath: socketPath, dockerdPID: nil).readFinished(container: container, lines: lines)
+                await stack.docker.remove(container)
+                guard let first = tally.firstReceipt, tally.lines > 1 else { throw BenchError("the client received no lines") }
+                let result = Result(
+                    linesPerSecond: Double(tally.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
+                    received: tally.lines, lost: lines - tally.lines, raw: raw
+                )
+                progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), lost \(result.lost)")
+                results.append(result)
+            }
+            return results
+        }
+        print(report(results, lines: lines))
+        try options.summary.append(summaryRows(results))
+    }
+
+    /// Waits until the client has every line (or one was lost for good: no progress for 20 s).
+    private func waitForAll(_ lines: Int, client: LoadClient) async throws -> DeliveryTally {
+        var last = (count: -1, at: ContinuousClock.now)
+        while true {
+            let tally = client.tallies[0]
+            if tally.lines + tally.gappedLines + tally.unannouncedMissing >= lines { return tally }
+            if tally.lines != last.count {
+                last = (tally.lines, ContinuousClock.now)
+            } else if ContinuousClock.now - last.at > .seconds(20) {
+                progressNote("  no progress for 20 s at \(tally.lines) of \(lines) lines")
+                return tally
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func report(_ results: [Result], lines: Int) -> String {
+        let rate = Spread(results.map(\.linesPerSecond))
+        let raw = Spread(results.map(\.raw.linesPerSecond))
+        var table = MarkdownTable("reader", "lines/s", "ratio to raw read", "lines lost")
+        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—")
+        table.add(
+            "one WebSocket client via agent, Redis, gateway (first to last line received)", rate.formatted(NumberFormat.grouped),
+            NumberFormat.ratio(rate.median / raw.median), results.map { String($0.lost) }.joined(separator: ", ")
+        )
+        return """
+            ### Single-stream throughput: Docker → one client
+
+            `seq 1 \(lines)` in a container that waits 3 s first, so the client (`batch: true`, `tail: 0`) is \
+            subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max).
+
+            \(table.rendered())
+
+            """
+    }
+
+    private func summaryRows(_ results: [Result]) -> [SummaryRow] {
+        let rate = Spread(results.map(\.linesPerSecond))
+        let raw = Spread(results.map(\.raw.linesPerSecond))
+        let lost = results.map(\.lost).reduce(0, +)
+        return [
+            SummaryRow(
+                scenario: "Single stream, `seq` as fast as it goes, 1 client",
+                figure: rate.formatted(NumberFormat.grouped) + " lines/s" + (lost == 0 ? ", none lost" : ", \(lost) lost"),
+                ceiling: "raw Docker API read (curl): " + raw.formatted(NumberFormat.grouped) + " lines/s",
+                ratio: NumberFormat.ratio(rate.median / raw.median), goal: "≥ 0.90, no loss"
+            )
+        ]
+    }
+}
