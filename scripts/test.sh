@@ -95,6 +95,12 @@ count() {
     value=$(sed -n "s/^$1=//p" "$TG_TEST_STATUS_FILE" | head -n 1)
     echo "${value:-0}"
 }
+# CI shows only the end of the output: name what failed there, one short line per issue.
+failures=$(grep -E '^✘ Test .*(recorded an issue|failed after)' "$TG_TEST_STATUS_FILE.swift-log" 2>/dev/null | cut -c1-240 | head -n 40 || true)
+if [[ -n "$failures" ]]; then
+    step "failed swift tests (first 40 lines, cut at 240 characters)"
+    echo "$failures"
+fi
 # The plain closing line: Swift tests and UI unit tests together (browser tests report their own).
 echo "$(($(count swift_passed) + $(count ui_passed))) passed, $(($(count swift_failed) + $(count ui_failed))) failed"
 exit "$env_rc"

@@ -157,6 +157,45 @@ struct RedisClientTests {
         }
     }
 
+    @Test func subscriberThatFallsBehindDropsTheConnectionAndSaysSo() async throws {
+        let server = try await RedisServer()
+        var configuration = server.configuration()
+        configuration.subscriberBacklogLimit = 64 * 1024
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        let subscriber = RedisSubscriber(configuration: configuration, logger: testLogger)
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        try await subscriber.subscribe(["flood"])
+
+        // 1 MiB while nobody reads the events: sixteen times the limit.
+        let payload = String(repeating: "x", count: 1024)
+        _ = try await client.pipeline((0..<1024).map { _ in RedisCommand("PUBLISH", "flood", .string(payload)) })
+        let numberSubscribed = { try await client.send(RedisCommand("PUBSUB", "NUMSUB", "flood")).array()[1].int() }
+        #expect(try await eventually { try await numberSubscribed() == 0 }, "the subscriber let go of the connection")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await numberSubscribed() == 0, "and stays away while its consumer is behind")
+
+        var events = subscriber.events.makeAsyncIterator()
+        var messages = 0
+        var disconnect: RedisError?
+        reading: while let event = await events.next() {
+            switch event {
+            case .message: messages += 1
+            case .disconnected(let error): disconnect = error
+            case .reconnected: break reading
+            }
+        }
+        #expect(disconnect.map { "\($0)".contains("behind") } == true, "\(String(describing: disconnect))")
+        #expect(messages > 0 && messages < 1024, "what was read is delivered, nothing beyond the limit kept: \(messages)")
+
+        // Caught up: subscribed again, new messages arrive.
+        #expect(try await eventually { try await numberSubscribed() == 1 })
+        try await client.send(RedisCommand("PUBLISH", "flood", "after"))
+        #expect(await events.next() == .message(channel: "flood", payload: ByteBuffer(string: "after")))
+    }
+
     @Test func commandTimesOutWhileRedisSleeps() async throws {
         let server = try await RedisServer()
         let configuration = server.configuration(commandTimeout: .milliseconds(300))

@@ -30,7 +30,9 @@ struct StreamFrame: Sendable {
 
     init(_ bytes: ByteBuffer) {
         self.bytes = bytes
-        let view = bytes.readableBytesView
-        position = LogLineFrame.seq(of: view).flatMap { seq in LogLineFrame.epoch(of: view).map { LinePosition(epoch: $0, seq: seq) } }
+        // Raw bytes rather than a ByteBufferView: this runs for every line of every watched stream.
+        position = bytes.withUnsafeReadableBytes { raw in
+            LogLineFrame.seq(of: raw).flatMap { seq in LogLineFrame.epoch(of: raw).map { LinePosition(epoch: $0, seq: seq) } }
+        }
     }
 }

@@ -3,16 +3,6 @@ import Glibc
 import Logging
 import NIOCore
 
-/// Events a subscriber connection reports besides its own replies.
-public enum RedisSubscriberEvent: Sendable, Equatable {
-    /// A `PUBLISH`ed message on a subscribed channel.
-    case message(channel: String, payload: ByteBuffer)
-    /// The connection broke; messages published from now on are lost until `reconnected`.
-    case disconnected(RedisError)
-    /// The connection is back and every channel is subscribed again.
-    case reconnected
-}
-
 /// The I/O thread of one `RedisConnection`: connects, writes queued requests,
 /// reads replies and hands them to their waiters, enforces timeouts, and
 /// reconnects with backoff. Everything here is confined to that one thread.
@@ -28,7 +18,7 @@ final class ConnectionLoop {
     private let mailbox: ConnectionMailbox
     private let logger: Logger
     /// Set for subscriber connections, which route `message` pushes here.
-    private let subscriberEvents: AsyncStream<RedisSubscriberEvent>.Continuation?
+    private var subscriberEvents: SubscriberEventSink?
 
     private var context: HiredisContext?
     /// Requests waiting for a connection, oldest first.
@@ -47,7 +37,7 @@ final class ConnectionLoop {
         configuration: RedisConfiguration,
         mailbox: ConnectionMailbox,
         logger: Logger,
-        subscriberEvents: AsyncStream<RedisSubscriberEvent>.Continuation?
+        subscriberEvents: SubscriberEventSink?
     ) {
         self.configuration = configuration
         self.mailbox = mailbox
@@ -63,7 +53,7 @@ final class ConnectionLoop {
                 return
             }
             for request in requests { accept(request) }
-            if context == nil, ContinuousClock.now >= nextConnectAttempt { connect() }
+            if context == nil, ContinuousClock.now >= nextConnectAttempt { connectUnlessBackedUp() }
             if context != nil { writeUnsent() }
             expireDeadlines()
             pingIfIdle()
@@ -106,17 +96,32 @@ final class ConnectionLoop {
             while let reply = try context.nextReply() {
                 try dispatch(reply)
             }
+            try checkSubscriberBacklog()
         } catch {
             connectionLost(error)
         }
     }
 
+    /// Hands the messages of this read to the consumer. One that falls too far
+    /// behind loses the connection, as Redis does to a slow subscriber: memory
+    /// stays bounded, and `.disconnected`/`.reconnected` tell it what happened.
+    private func checkSubscriberBacklog() throws(RedisError) {
+        subscriberEvents?.flush()
+        if isSubscriberBackedUp(beyond: configuration.subscriberBacklogLimit) {
+            throw .connectionLost("the subscriber's consumer fell more than \(configuration.subscriberBacklogLimit) bytes behind")
+        }
+    }
+
+    private func isSubscriberBackedUp(beyond limit: Int) -> Bool {
+        (subscriberEvents?.backlog.byteCount ?? 0) > limit
+    }
+
     private func dispatch(_ reply: RESPValue) throws(RedisError) {
-        if let subscriberEvents, case .array(let parts) = reply, parts.count == 3,
+        if subscriberEvents != nil, case .array(let parts) = reply, parts.count == 3,
             case .bulkString(let kind) = parts[0], kind.readableBytesView.elementsEqual("message".utf8),
             case .bulkString(let channel) = parts[1], case .bulkString(let payload) = parts[2]
         {
-            subscriberEvents.yield(.message(channel: String(buffer: channel), payload: payload))
+            subscriberEvents?.collect(channel: String(buffer: channel), payload: payload)
             return
         }
         guard !awaitingReplies.isEmpty else {
@@ -132,6 +137,15 @@ final class ConnectionLoop {
 
     // MARK: Connection
 
+    /// A subscriber dropped for falling behind reconnects once its consumer has caught up halfway.
+    private func connectUnlessBackedUp() {
+        guard !isSubscriberBackedUp(beyond: configuration.subscriberBacklogLimit / 2) else {
+            nextConnectAttempt = .now + .milliseconds(50)
+            return
+        }
+        connect()
+    }
+
     private func connect() {
         do {
             let context = try HiredisContext.connect(to: configuration.url.endpoint, timeout: configuration.connectTimeout)
@@ -144,7 +158,7 @@ final class ConnectionLoop {
             }
             if hasConnected {
                 logger.info("reconnected to Redis", metadata: ["redis": "\(configuration.url)"])
-                subscriberEvents?.yield(.reconnected)
+                subscriberEvents?.report(.reconnected)
             }
             hasConnected = true
         } catch {
@@ -192,7 +206,7 @@ final class ConnectionLoop {
         lastConnectError = .connectionUnavailable("\(error)")
         nextConnectAttempt = .now
         failAwaitingReplies(error)
-        subscriberEvents?.yield(.disconnected(error))
+        subscriberEvents?.report(.disconnected(error))
     }
 
     private func failAwaitingReplies(_ error: RedisError) {
@@ -212,7 +226,7 @@ final class ConnectionLoop {
             nextPing = nil
             nextConnectAttempt = now
             failAwaitingReplies(.timeout(configuration.commandTimeout))
-            subscriberEvents?.yield(.disconnected(.timeout(configuration.commandTimeout)))
+            subscriberEvents?.report(.disconnected(.timeout(configuration.commandTimeout)))
         }
         while let oldest = unsent.first, oldest.deadline <= now {
             unsent.removeFirst()

@@ -9,18 +9,24 @@ public struct RedisConfiguration: Sendable {
     public var reconnectBackoff: Backoff
     /// How often an idle subscriber connection checks with `PING` that Redis still answers.
     public var subscriberPingInterval: Duration
+    /// How many bytes of messages a subscriber holds for a consumer that falls
+    /// behind before it drops the connection (reporting `.disconnected`) and
+    /// reconnects once the consumer has caught up halfway.
+    public var subscriberBacklogLimit: Int
 
     public init(
         url: RedisURL,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(5),
         reconnectBackoff: Backoff = Backoff(),
-        subscriberPingInterval: Duration = .seconds(5)
+        subscriberPingInterval: Duration = .seconds(5),
+        subscriberBacklogLimit: Int = 64 << 20
     ) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.reconnectBackoff = reconnectBackoff
         self.subscriberPingInterval = subscriberPingInterval
+        self.subscriberBacklogLimit = subscriberBacklogLimit
     }
 }

@@ -16,7 +16,7 @@ public final class RedisConnection: Sendable {
         self.init(configuration: configuration, logger: logger, subscriberEvents: nil)
     }
 
-    init(configuration: RedisConfiguration, logger: Logger, subscriberEvents: AsyncStream<RedisSubscriberEvent>.Continuation?) {
+    init(configuration: RedisConfiguration, logger: Logger, subscriberEvents: SubscriberEventSink?) {
         commandTimeout = configuration.commandTimeout
         // The loop is made on, and confined to, its own thread.
         let thread = Thread { [mailbox] in

@@ -7,14 +7,13 @@ import Logging
 /// `.reconnected`, so its user knows messages may have been missed.
 public final class RedisSubscriber: Sendable {
     /// Messages and connection changes, in the order they happened. One consumer.
-    public let events: AsyncStream<RedisSubscriberEvent>
+    public let events: RedisSubscriberEvents
     private let connection: RedisConnection
 
     public init(configuration: RedisConfiguration, logger: Logger) {
-        // Unbounded: the reader of the Redis socket never waits for the consumer.
-        let (events, continuation) = AsyncStream.makeStream(of: RedisSubscriberEvent.self, bufferingPolicy: .unbounded)
+        let (events, sink) = SubscriberEventSink.makePair()
         self.events = events
-        connection = RedisConnection(configuration: configuration, logger: logger, subscriberEvents: continuation)
+        connection = RedisConnection(configuration: configuration, logger: logger, subscriberEvents: sink)
     }
 
     /// Returns once Redis has confirmed every channel: messages published after this are delivered.

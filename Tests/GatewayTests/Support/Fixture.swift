@@ -53,16 +53,6 @@ func unsubscribeMessage(_ container: String, agent: String = "host-1", id: Strin
     return String(decoding: try! JSONSerialization.data(withJSONObject: message), as: UTF8.self)
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// The integration tests share the machine's two cores: they run one at a time.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct Integration {}

@@ -1,0 +1,107 @@
+import NIOCore
+import Synchronization
+
+/// Events a subscriber connection reports besides its own replies.
+public enum RedisSubscriberEvent: Sendable, Equatable {
+    /// A `PUBLISH`ed message on a subscribed channel.
+    case message(channel: String, payload: ByteBuffer)
+    /// The connection broke; messages published from now on are lost until `reconnected`.
+    case disconnected(RedisError)
+    /// The connection is back and every channel is subscribed again.
+    case reconnected
+}
+
+/// A subscriber's events, in the order they happened; one consumer.
+///
+/// The I/O thread hands them over a read at a time: one hand-off (a lock and,
+/// when the consumer waits, a task wake-up) per read of the socket rather than
+/// per message, which is what lets one consumer keep up with a busy channel.
+public struct RedisSubscriberEvents: AsyncSequence, Sendable {
+    public typealias Element = RedisSubscriberEvent
+
+    let batches: AsyncStream<SubscriberEventBatch>
+    let backlog: SubscriberBacklog
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(batches: batches.makeAsyncIterator(), backlog: backlog)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var batches: AsyncStream<SubscriberEventBatch>.Iterator
+        let backlog: SubscriberBacklog
+        var current: [RedisSubscriberEvent] = []
+        var index = 0
+
+        public mutating func next() async -> RedisSubscriberEvent? {
+            while index == current.count {
+                guard let batch = await batches.next() else { return nil }
+                backlog.taken(batch.messageBytes)
+                current = batch.events
+                index = 0
+            }
+            defer { index += 1 }
+            return current[index]
+        }
+    }
+}
+
+/// Events handed over together, with the bytes of message payloads among them.
+struct SubscriberEventBatch: Sendable {
+    var events: [RedisSubscriberEvent] = []
+    var messageBytes = 0
+}
+
+/// Bytes of messages handed to the consumer and not yet taken by it: how far it is behind.
+final class SubscriberBacklog: Sendable {
+    private let bytes = Atomic<Int>(0)
+
+    var byteCount: Int { bytes.load(ordering: .relaxed) }
+
+    func added(_ count: Int) {
+        bytes.add(count, ordering: .relaxed)
+    }
+
+    func taken(_ count: Int) {
+        bytes.subtract(count, ordering: .relaxed)
+    }
+}
+
+/// The I/O thread's end of the events: collects the messages of a read and
+/// hands them over together; other events go out at once, after what was collected.
+struct SubscriberEventSink {
+    private let continuation: AsyncStream<SubscriberEventBatch>.Continuation
+    let backlog: SubscriberBacklog
+    private var collected = SubscriberEventBatch()
+
+    /// The consumer's end and the I/O thread's end.
+    static func makePair() -> (RedisSubscriberEvents, SubscriberEventSink) {
+        // Unbounded: the reader of the Redis socket never waits for the consumer;
+        // the connection loop bounds the backlog instead (`subscriberBacklogLimit`).
+        let (batches, continuation) = AsyncStream.makeStream(of: SubscriberEventBatch.self, bufferingPolicy: .unbounded)
+        let backlog = SubscriberBacklog()
+        return (RedisSubscriberEvents(batches: batches, backlog: backlog), SubscriberEventSink(continuation: continuation, backlog: backlog))
+    }
+
+    mutating func collect(channel: String, payload: ByteBuffer) {
+        collected.events.append(.message(channel: channel, payload: payload))
+        collected.messageBytes += payload.readableBytes
+    }
+
+    /// Hands over the messages collected since the last flush.
+    mutating func flush() {
+        guard !collected.events.isEmpty else { return }
+        backlog.added(collected.messageBytes)
+        continuation.yield(collected)
+        collected = SubscriberEventBatch()
+    }
+
+    mutating func report(_ event: RedisSubscriberEvent) {
+        flush()
+        continuation.yield(SubscriberEventBatch(events: [event]))
+    }
+
+    mutating func finish() {
+        flush()
+        continuation.finish()
+    }
+}
