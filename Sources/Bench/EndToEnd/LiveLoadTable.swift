@@ -3,7 +3,7 @@
 struct LiveLoadTable {
     private var table = MarkdownTable(
         "load", "deliveries/s", "of expected", "p50", "p99", "max", "lines lost (log.gap / unannounced)", "duplicates",
-        "gateway CPU s per 1M deliveries", "gateway CPU", "agent CPU"
+        "gateway CPU s per 1M deliveries", "gateway CPU", "agent CPU", "load client CPU"
     )
 
     /// One load over its runs; `expectedPerSecond` = lines printed per second × clients watching them.
@@ -22,7 +22,7 @@ struct LiveLoadTable {
             runs.map { "\($0.counts.lost) (\($0.counts.gappedLines) / \($0.counts.unannouncedMissing))" }.joined(separator: ", "),
             runs.map { String($0.counts.duplicates) }.joined(separator: ", "),
             NumberFormat.fixed(Spread(runs.map(\.gatewayCPUPerMillion)).median, digits: 1),
-            share(\.gatewayCPUSeconds), share(\.agentCPUSeconds)
+            share(\.gatewayCPUSeconds), share(\.agentCPUSeconds), share(\.clientCPUSeconds)
         )
     }
 

@@ -8,6 +8,8 @@ struct LiveMeasurement: Sendable {
     var latency: LatencyPercentiles?
     var gatewayCPUSeconds: Double
     var agentCPUSeconds: Double
+    /// This process: the load client (and a raw reader running alongside, if any).
+    var clientCPUSeconds: Double
 
     var deliveriesPerSecond: Double { Double(counts.lines) / countedSeconds }
     var gatewayCPUPerMillion: Double { gatewayCPUSeconds * 1e6 / Double(max(1, counts.lines)) }
@@ -23,6 +25,7 @@ struct LiveMeasurement: Sendable {
         let before = client.counts
         let gatewayBefore = stack.gateway.cpuSeconds ?? 0
         let agentBefore = stack.agent.cpuSeconds ?? 0
+        let clientBefore = CPUUsage.thisProcess()
         let started = ContinuousClock.now
         async let other = alongside(window)
         try await Task.sleep(for: duration + grace)
@@ -30,11 +33,12 @@ struct LiveMeasurement: Sendable {
         let counts = client.counts - before
         let gatewayCPU = (stack.gateway.cpuSeconds ?? gatewayBefore) - gatewayBefore
         let agentCPU = (stack.agent.cpuSeconds ?? agentBefore) - agentBefore
+        let clientCPU = CPUUsage.thisProcess() - clientBefore
         guard stack.gateway.process.hasExited == false else { throw BenchError("the gateway died; log \(stack.gateway.logPath)") }
         let measurement = LiveMeasurement(
             window: window, counts: counts, countedSeconds: counted,
             latency: LatencyPercentiles(microseconds: client.takeLatencies()),
-            gatewayCPUSeconds: gatewayCPU, agentCPUSeconds: agentCPU
+            gatewayCPUSeconds: gatewayCPU, agentCPUSeconds: agentCPU, clientCPUSeconds: clientCPU
         )
         return (measurement, try await other)
     }

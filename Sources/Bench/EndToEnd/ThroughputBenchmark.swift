@@ -18,6 +18,10 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var received: Int
         var lost: Int
         var raw: RawReadMeasurement
+        /// CPU seconds per 100k lines from the subscribe to the last line.
+        var gatewayCPUPer100k: Double
+        var agentCPUPer100k: Double
+        var clientCPUPer100k: Double
     }
 
     func run() async throws {
@@ -29,8 +33,13 @@ struct ThroughputBenchmark: AsyncParsableCommand {
             for run in 1...runs {
                 progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
                 let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: 3))[0]
+                let cpuBefore = (gateway: stack.gateway.cpuSeconds ?? 0, agent: stack.agent.cpuSeconds ?? 0, client: CPUUsage.thisProcess())
                 let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
                 let tally = try await waitForAll(lines, client: client)
+                let per100k = 100_000 / Double(lines)
+                let gatewayCPU = ((stack.gateway.cpuSeconds ?? cpuBefore.gateway) - cpuBefore.gateway) * per100k
+                let agentCPU = ((stack.agent.cpuSeconds ?? cpuBefore.agent) - cpuBefore.agent) * per100k
+                let clientCPU = (CPUUsage.thisProcess() - cpuBefore.client) * per100k
                 await client.close()
                 try await stack.docker.waitForExit(container)
                 let raw = try await RawLogRead(socketPath: socketPath, dockerdPID: nil).readFinished(container: container, lines: lines)
@@ -38,7 +47,8 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 guard let first = tally.firstReceipt, tally.lines > 1 else { throw BenchError("the client received no lines") }
                 let result = Result(
                     linesPerSecond: Double(tally.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
-                    received: tally.lines, lost: lines - tally.lines, raw: raw
+                    received: tally.lines, lost: lines - tally.lines, raw: raw,
+                    gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), lost \(result.lost)")
                 results.append(result)
@@ -68,17 +78,22 @@ struct ThroughputBenchmark: AsyncParsableCommand {
     private func report(_ results: [Result], lines: Int) -> String {
         let rate = Spread(results.map(\.linesPerSecond))
         let raw = Spread(results.map(\.raw.linesPerSecond))
-        var table = MarkdownTable("reader", "lines/s", "ratio to raw read", "lines lost")
-        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—")
+        var table = MarkdownTable(
+            "reader", "lines/s", "ratio to raw read", "lines lost", "gateway CPU s per 100k", "agent CPU s per 100k", "load client CPU s per 100k"
+        )
+        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—")
+        func cpu(_ value: (Result) -> Double) -> String { NumberFormat.cpuSeconds(Spread(results.map(value)).median) }
         table.add(
             "one WebSocket client via agent, Redis, gateway (first to last line received)", rate.formatted(NumberFormat.grouped),
-            NumberFormat.ratio(rate.median / raw.median), results.map { String($0.lost) }.joined(separator: ", ")
+            NumberFormat.ratio(rate.median / raw.median), results.map { String($0.lost) }.joined(separator: ", "),
+            cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.clientCPUPer100k)
         )
         return """
             ### Single-stream throughput: Docker → one client
 
             `seq 1 \(lines)` in a container that waits 3 s first, so the client (`batch: true`, `tail: 0`) is \
-            subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max).
+            subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max). \
+            CPU: from the subscribe to the last line received, medians.
 
             \(table.rendered())
 
