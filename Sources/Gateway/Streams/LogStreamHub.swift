@@ -141,8 +141,8 @@ final class LogStreamHub: Service, Sendable {
                 for outbox in route.outboxes.values {
                     outbox.deliver(frame, of: route.stream)
                 }
-            case .disconnected:
-                tellEveryStream(.internal, "Redis unavailable, reconnecting")
+            case .disconnected(let error):
+                tellEveryStream(.internal, "lost the Redis subscription (\(error)), reconnecting")
             case .reconnected:
                 metrics.redisReconnects.increment()
                 // Held back from now on, until the recovery says what was missed.
