@@ -10,14 +10,7 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
         abstract: "Agent lines/s (Docker log → Redis) vs a raw read of the same log with curl."
     )
 
-    @Option(help: "Redis URL (a private server: the benchmark runs FLUSHALL)")
-    var redis: String
-
-    @Option(name: .customLong("docker-host"), help: "Docker engine, unix:///path/docker.sock")
-    var dockerHost: String
-
-    @Option(help: "Path of the tailgate-agent binary (a release build)")
-    var agent: String
+    @OptionGroup var stack: StackOptions
 
     @Option(help: "Lines the container writes per run")
     var lines = 2_000_000
@@ -28,17 +21,11 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
     @Option(help: "The agent's --history")
     var history = 1000
 
-    @Option(help: "Image with busybox sh and seq")
-    var image = "tailgate-test-busybox:latest"
-
     @Option(name: .customLong("start-delay"), help: "Seconds the container sleeps before writing, so the agent attaches first")
     var startDelay = 2
 
     @Option(name: .customLong("dockerd-pid"), help: "pid of dockerd, to report its CPU time too")
     var dockerdPID: Int32?
-
-    @Option(name: .customLong("log-dir"), help: "Where the agents' logs go (default: a new temporary directory)")
-    var logDirectory: String?
 
     @OptionGroup var summary: SummaryOptions
 
@@ -50,16 +37,16 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging(level: .warning)
-        let client = try BenchRedis.client(url: redis, connectionCount: 1)
+        let client = try BenchRedis.client(url: stack.redis, connectionCount: 1)
         defer { client.close() }
-        let logDirectory = self.logDirectory ?? FileManager.default.temporaryDirectory
+        let logDirectory = stack.logDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("tailgate-bench-\(AgentThroughputRun.randomHex(bytes: 4))").path
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
 
         let benchmark = AgentThroughputRun(
             redis: client,
-            docker: BenchDocker(host: dockerHost, image: image),
-            launch: .init(executable: agent, redisURL: redis, dockerHost: dockerHost, history: history, logDirectory: logDirectory),
+            docker: BenchDocker(host: stack.dockerHost, image: stack.image),
+            launch: .init(executable: stack.agent, redisURL: stack.redis, dockerHost: stack.dockerHost, history: history, logDirectory: logDirectory),
             keys: RedisKeys(),
             lines: lines,
             startDelay: startDelay,

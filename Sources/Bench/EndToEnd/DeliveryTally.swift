@@ -1,7 +1,6 @@
-/// What one load-client connection received: live lines, their latencies, and every
-/// way the sequence went wrong. Counters only grow, so a snapshot before and after
-/// a measurement gives its share by subtraction.
-struct DeliveryTally: Sendable {
+/// Counters of what load-client connections received. They only grow, so a snapshot
+/// before and after a measurement gives its share by subtraction.
+struct DeliveryCounts: Sendable {
     /// Live lines (`log.line`, `log.lines`), not history.
     var lines = 0
     var historyLines = 0
@@ -12,23 +11,47 @@ struct DeliveryTally: Sendable {
     var gapFrames = 0
     /// Lines skipped by a `seq` jump that no `log.gap` announced: lost without notice.
     var unannouncedMissing = 0
+
+    /// Lines that did not arrive, announced or not.
+    var lost: Int { gappedLines + unannouncedMissing }
+
+    static func + (left: DeliveryCounts, right: DeliveryCounts) -> DeliveryCounts { left.combined(with: right, by: +) }
+    static func - (left: DeliveryCounts, right: DeliveryCounts) -> DeliveryCounts { left.combined(with: right, by: -) }
+
+    private func combined(with other: DeliveryCounts, by operation: (Int, Int) -> Int) -> DeliveryCounts {
+        DeliveryCounts(
+            lines: operation(lines, other.lines), historyLines: operation(historyLines, other.historyLines),
+            duplicates: operation(duplicates, other.duplicates), gappedLines: operation(gappedLines, other.gappedLines),
+            gapFrames: operation(gapFrames, other.gapFrames), unannouncedMissing: operation(unannouncedMissing, other.unannouncedMissing)
+        )
+    }
+}
+
+/// What one load-client connection received: its counts, when, and how late.
+struct DeliveryTally: Sendable {
+    var counts = DeliveryCounts()
     /// Receipt times (ns since 1970) of the first and the latest live line.
     var firstReceipt: Int64?
     var lastReceipt: Int64 = 0
     /// Latency in µs of every live line Docker stamped inside the measure window.
     var latencies: [Int32] = []
+    /// The `seq` of the first live line (lines before it came as history or not at all).
+    var firstSeq: Int?
     var lastSeq: Int?
 
     mutating func received(liveSeq seq: Int, timestamp: Int64, at receipt: Int64, window: MeasureWindow?) {
-        lines += 1
-        if firstReceipt == nil { firstReceipt = receipt }
+        counts.lines += 1
+        if firstReceipt == nil {
+            firstReceipt = receipt
+            firstSeq = seq
+        }
         lastReceipt = receipt
         if let last = lastSeq {
             if seq <= last {
-                duplicates += 1
+                counts.duplicates += 1
                 return
             }
-            unannouncedMissing += seq - last - 1
+            counts.unannouncedMissing += seq - last - 1
         }
         lastSeq = seq
         if let window, window.contains(timestamp) {
@@ -38,54 +61,20 @@ struct DeliveryTally: Sendable {
 
     /// A history frame: live lines continue after its last line.
     mutating func receivedHistory(lineCount: Int, lastSeq: Int?) {
-        historyLines += lineCount
+        counts.historyLines += lineCount
         if let lastSeq { self.lastSeq = lastSeq }
     }
 
     mutating func receivedGap(from: Int, to: Int) {
-        gapFrames += 1
-        gappedLines += to - from + 1
+        counts.gapFrames += 1
+        counts.gappedLines += to - from + 1
         lastSeq = max(lastSeq ?? to, to)
     }
 
-    /// The counters without the latency samples (cheap to copy while lines flow).
-    var counters: DeliveryTally {
+    /// The tally without the latency samples (cheap to copy while lines flow).
+    var withoutLatencies: DeliveryTally {
         var copy = self
         copy.latencies = []
         return copy
     }
-}
-
-/// Counters summed over many connections, and the difference between two such sums.
-struct DeliveryCounts: Sendable {
-    var lines = 0
-    var duplicates = 0
-    var gappedLines = 0
-    var gapFrames = 0
-    var unannouncedMissing = 0
-
-    init() {}
-
-    init(summing tallies: [DeliveryTally]) {
-        for tally in tallies {
-            lines += tally.lines
-            duplicates += tally.duplicates
-            gappedLines += tally.gappedLines
-            gapFrames += tally.gapFrames
-            unannouncedMissing += tally.unannouncedMissing
-        }
-    }
-
-    static func - (after: DeliveryCounts, before: DeliveryCounts) -> DeliveryCounts {
-        var difference = DeliveryCounts()
-        difference.lines = after.lines - before.lines
-        difference.duplicates = after.duplicates - before.duplicates
-        difference.gappedLines = after.gappedLines - before.gappedLines
-        difference.gapFrames = after.gapFrames - before.gapFrames
-        difference.unannouncedMissing = after.unannouncedMissing - before.unannouncedMissing
-        return difference
-    }
-
-    /// Lines that did not arrive, announced or not.
-    var lost: Int { gappedLines + unannouncedMissing }
 }

@@ -16,26 +16,26 @@ struct EndToEndStack: Sendable {
     /// Starts agent and gateway on an emptied Redis, runs `body`, and stops everything, also on failure.
     static func with<Result: Sendable>(_ options: EndToEndOptions, _ body: (EndToEndStack) async throws -> Result) async throws -> Result {
         bootstrapLogging(level: .warning)
-        let redis = try BenchRedis.client(url: options.redis, connectionCount: 1)
+        let redis = try BenchRedis.client(url: options.stack.redis, connectionCount: 1)
         defer { redis.close() }
         let tag = AgentThroughputRun.randomHex(bytes: 4)
-        let logDirectory = options.logDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-bench-\(tag)").path
+        let logDirectory = options.stack.logDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-bench-\(tag)").path
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         try await redis.send(RedisCommand("FLUSHALL"))
         let keys = RedisKeys()
         let agent = try await AgentUnderTest.start(
-            .init(executable: options.agent, redisURL: options.redis, dockerHost: options.dockerHost, history: 1000, logDirectory: logDirectory),
+            .init(executable: options.stack.agent, redisURL: options.stack.redis, dockerHost: options.stack.dockerHost, history: 1000, logDirectory: logDirectory),
             agentID: try AgentID("bench-\(tag)"), keys: keys, redis: redis
         )
         let gateway: GatewayUnderTest
         do {
-            gateway = try await GatewayUnderTest.start(executable: options.gateway, redisURL: options.redis, logDirectory: logDirectory)
+            gateway = try await GatewayUnderTest.start(executable: options.gateway, redisURL: options.stack.redis, logDirectory: logDirectory)
         } catch {
             await agent.stop()
             throw error
         }
         let stack = EndToEndStack(
-            redis: redis, docker: BenchDocker(host: options.dockerHost, image: options.image), agent: agent, gateway: gateway,
+            redis: redis, docker: BenchDocker(host: options.stack.dockerHost, image: options.stack.image), agent: agent, gateway: gateway,
             logDirectory: logDirectory, containerPrefix: "tailgate-bench-\(tag)-"
         )
         do {

@@ -27,7 +27,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
         let rate = self.rate
         let runs = options.runCount
         let results = try await EndToEndStack.with(options) { stack in
-            let container = try await stack.startContainers(1, script: PacedLogScript.paced(linesPerSecond: rate, tickMicroseconds: 2000))[0]
+            let container = try await stack.startContainers(1, script: PacedLogScript.paced(linesPerSecond: rate, tickMilliseconds: 2))[0]
             var results = [Int: [LiveMeasurement]]()
             // Loads interleaved run by run, so drift on the machine hits all alike.
             for run in 1...runs {

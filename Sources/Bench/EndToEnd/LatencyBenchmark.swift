@@ -25,7 +25,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let clients = self.clients
         let runs = options.runCount
         let results = try await EndToEndStack.with(options) { stack in
-            let container = try await stack.startContainers(1, script: PacedLogScript.paced(linesPerSecond: rate, tickMicroseconds: 2000))[0]
+            let container = try await stack.startContainers(1, script: PacedLogScript.paced(linesPerSecond: rate, tickMilliseconds: 2))[0]
             guard let socketPath = stack.docker.socketPath else { throw BenchError("--docker-host must be unix://") }
             var results: [(client: LiveMeasurement, raw: LatencyPercentiles)] = []
             for run in 1...runs {

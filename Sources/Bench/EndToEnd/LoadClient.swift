@@ -38,8 +38,8 @@ struct LoadClient: Sendable {
         for connection in connections { connection.measure(window) }
     }
 
-    var tallies: [DeliveryTally] { connections.map(\.counters) }
-    var counts: DeliveryCounts { DeliveryCounts(summing: tallies) }
+    var tallies: [DeliveryTally] { connections.map(\.tally) }
+    var counts: DeliveryCounts { tallies.reduce(DeliveryCounts()) { $0 + $1.counts } }
 
     /// Every connection's latency samples, handed over.
     func takeLatencies() -> [Int32] { connections.flatMap { $0.takeLatencies() } }

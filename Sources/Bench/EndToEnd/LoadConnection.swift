@@ -107,7 +107,7 @@ final class LoadConnection: Sendable {
         inbox.state.withLock { $0.window = window }
     }
 
-    var counters: DeliveryTally { inbox.state.withLock { $0.tally.counters } }
+    var tally: DeliveryTally { inbox.state.withLock { $0.tally.withoutLatencies } }
     /// Hands over the latency samples (and forgets them).
     func takeLatencies() -> [Int32] { inbox.state.withLock { state in defer { state.tally.latencies = [] }; return state.tally.latencies } }
     var unexpectedError: String? { inbox.state.withLock { $0.unexpectedError } }

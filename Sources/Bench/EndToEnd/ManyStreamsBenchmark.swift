@@ -26,7 +26,7 @@ struct ManyStreamsBenchmark: AsyncParsableCommand {
         let results = try await EndToEndStack.with(options) { stack in
             progressNote("e2e-streams: starting \(containerCount) containers")
             // A 10 ms tick: 100 shells waking every 2 ms would cost more than the product.
-            let ids = try await stack.startContainers(containerCount, script: PacedLogScript.paced(linesPerSecond: rate, tickMicroseconds: 10_000))
+            let ids = try await stack.startContainers(containerCount, script: PacedLogScript.paced(linesPerSecond: rate, tickMilliseconds: 10))
             var results: [LiveMeasurement] = []
             for run in 1...runs {
                 progressNote("e2e-streams run \(run)/\(runs): \(containerCount) streams × \(rate) lines/s, 1 client each")

@@ -17,6 +17,11 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var linesPerSecond: Double
         var received: Int
         var lost: Int
+        /// How the lost lines were lost: `log.gap` (the client fell behind), a seq jump
+        /// nobody announced, or before the first line (the agent attached late).
+        var lostInGaps: Int
+        var lostUnannounced: Int
+        var lostBeforeFirst: Int
         var raw: RawReadMeasurement
         /// CPU seconds per 100k lines from the subscribe to the last line.
         var gatewayCPUPer100k: Double
@@ -44,13 +49,15 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 try await stack.docker.waitForExit(container)
                 let raw = try await RawLogRead(socketPath: socketPath, dockerdPID: nil).readFinished(container: container, lines: lines)
                 await stack.docker.remove(container)
-                guard let first = tally.firstReceipt, tally.lines > 1 else { throw BenchError("the client received no lines") }
+                guard let first = tally.firstReceipt, tally.counts.lines > 1 else { throw BenchError("the client received no lines") }
                 let result = Result(
-                    linesPerSecond: Double(tally.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
-                    received: tally.lines, lost: lines - tally.lines, raw: raw,
+                    linesPerSecond: Double(tally.counts.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
+                    received: tally.counts.lines, lost: lines - tally.counts.lines,
+                    lostInGaps: tally.counts.gappedLines, lostUnannounced: tally.counts.unannouncedMissing,
+                    lostBeforeFirst: (tally.firstSeq ?? 1) - 1, raw: raw,
                     gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU
                 )
-                progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), lost \(result.lost)")
+                progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
                 results.append(result)
             }
             return results
@@ -64,11 +71,11 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var last = (count: -1, at: ContinuousClock.now)
         while true {
             let tally = client.tallies[0]
-            if tally.lines + tally.gappedLines + tally.unannouncedMissing >= lines { return tally }
-            if tally.lines != last.count {
-                last = (tally.lines, ContinuousClock.now)
+            if tally.counts.lines + tally.counts.lost >= lines { return tally }
+            if tally.counts.lines != last.count {
+                last = (tally.counts.lines, ContinuousClock.now)
             } else if ContinuousClock.now - last.at > .seconds(20) {
-                progressNote("  no progress for 20 s at \(tally.lines) of \(lines) lines")
+                progressNote("  no progress for 20 s at \(tally.counts.lines) of \(lines) lines")
                 return tally
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -79,13 +86,14 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let rate = Spread(results.map(\.linesPerSecond))
         let raw = Spread(results.map(\.raw.linesPerSecond))
         var table = MarkdownTable(
-            "reader", "lines/s", "ratio to raw read", "lines lost", "gateway CPU s per 100k", "agent CPU s per 100k", "load client CPU s per 100k"
+            "reader", "lines/s", "ratio to raw read", "lines lost per run (log.gap / unannounced / before the first)", "gateway CPU s per 100k", "agent CPU s per 100k", "load client CPU s per 100k"
         )
         table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—")
         func cpu(_ value: (Result) -> Double) -> String { NumberFormat.cpuSeconds(Spread(results.map(value)).median) }
         table.add(
             "one WebSocket client via agent, Redis, gateway (first to last line received)", rate.formatted(NumberFormat.grouped),
-            NumberFormat.ratio(rate.median / raw.median), results.map { String($0.lost) }.joined(separator: ", "),
+            NumberFormat.ratio(rate.median / raw.median),
+            results.map { "\($0.lost) (\($0.lostInGaps) / \($0.lostUnannounced) / \($0.lostBeforeFirst))" }.joined(separator: ", "),
             cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.clientCPUPer100k)
         )
         return """
