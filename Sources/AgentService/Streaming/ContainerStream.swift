@@ -21,6 +21,10 @@ struct ContainerStream {
     let logger: Logger
     /// Lines per Redis round trip at most; large enough to amortise it, small enough not to stall Redis.
     static let maxBatchLines = 1000
+    /// Under load, batches start at most this often: the lines that arrive meanwhile
+    /// share one script call instead of paying its fixed cost (meta, trim, expiry) in
+    /// batches of a few lines. A line waits at most this long; a full batch never waits.
+    static let batchInterval: Duration = .milliseconds(1)
 
     func run() async throws -> Outcome {
         let details = try await docker.inspect(container.rawValue)
@@ -58,23 +62,17 @@ struct ContainerStream {
         var filter = ResumeFilter(resumingAt: start)
         var position = start
         var records: [DockerLogRecord] = []
-        let agentID = publisher.agentID.rawValue
+        let template = LogLineFrame.Template(epoch: start.epoch, agentId: publisher.agentID.rawValue, containerId: container.rawValue)
 
         func encodeNew(_ records: [DockerLogRecord]) -> [(frame: [UInt8], position: StreamPosition)] {
             var lines: [(frame: [UInt8], position: StreamPosition)] = []
             lines.reserveCapacity(records.count)
             for record in records where filter.isNew(record) {
                 position.advance(past: record.timestamp)
-                let line = LogLine(
-                    agentId: agentID,
-                    containerId: container.rawValue,
-                    seq: position.seq,
-                    epoch: position.epoch,
-                    timestamp: record.timestamp.text,
-                    stream: record.stream.rawValue,
-                    message: record.message
-                )
-                lines.append((LogLineFrame.encode(line), position))
+                var frame: [UInt8] = []
+                frame.reserveCapacity(template.estimatedSize(messageBytes: record.message.utf8.count))
+                template.encode(seq: position.seq, timestamp: record.timestamp.text, stream: record.stream.rawValue, message: record.message, into: &frame)
+                lines.append((frame, position))
             }
             return lines
         }
@@ -92,7 +90,11 @@ struct ContainerStream {
     /// Writes batches until the reader is done; a failed batch is retried, never skipped.
     private func publish(from pending: PendingLines) async throws {
         var failures = 0
-        while let batch = await pending.nextBatch(maxLines: Self.maxBatchLines) {
+        var nextBatchStart = ContinuousClock.now
+        while true {
+            if nextBatchStart > .now { try await Task.sleep(until: nextBatchStart, clock: .continuous) }
+            guard let batch = await pending.nextBatch(maxLines: Self.maxBatchLines) else { return }
+            nextBatchStart = batch.frames.count < Self.maxBatchLines ? .now + Self.batchInterval : .now
             while true {
                 do {
                     try await publisher.append(batch.frames, upTo: batch.position, of: container)

@@ -31,15 +31,8 @@ public enum LogLineFrame {
     static let head = Array(#"{"type":"log.line","data":{"seq":"#.utf8)
 
     public static func encode(_ line: LogLine, into bytes: inout [UInt8]) {
-        bytes.append(contentsOf: head)
-        bytes.append(contentsOf: String(line.seq).utf8)
-        appendField("epoch", line.epoch, to: &bytes)
-        appendField("agentId", line.agentId, to: &bytes)
-        appendField("containerId", line.containerId, to: &bytes)
-        appendField("timestamp", line.timestamp, to: &bytes)
-        appendField("stream", line.stream, to: &bytes)
-        appendField("message", line.message, to: &bytes)
-        bytes.append(contentsOf: "}}".utf8)
+        Template(epoch: line.epoch, agentId: line.agentId, containerId: line.containerId)
+            .encode(seq: line.seq, timestamp: line.timestamp, stream: line.stream, message: line.message, into: &bytes)
     }
 
     public static func encode(_ line: LogLine) -> [UInt8] {
@@ -47,6 +40,36 @@ public enum LogLineFrame {
         bytes.reserveCapacity(200 + line.message.utf8.count)
         encode(line, into: &bytes)
         return bytes
+    }
+
+    /// The part of a stream's frames that all its lines share (epoch, agent,
+    /// container), escaped once: the agent encodes every line of a stream with it.
+    public struct Template: Sendable {
+        /// From after `seq` up to the timestamp's value.
+        private let afterSeq: [UInt8]
+
+        public init(epoch: String, agentId: String, containerId: String) {
+            var bytes: [UInt8] = []
+            LogLineFrame.appendField("epoch", epoch, to: &bytes)
+            LogLineFrame.appendField("agentId", agentId, to: &bytes)
+            LogLineFrame.appendField("containerId", containerId, to: &bytes)
+            bytes.append(contentsOf: #","timestamp":""#.utf8)
+            afterSeq = bytes
+        }
+
+        /// The frame's size before escaping the message: a good capacity to reserve.
+        public func estimatedSize(messageBytes: Int) -> Int { LogLineFrame.head.count + afterSeq.count + 80 + messageBytes }
+
+        public func encode(seq: Int, timestamp: String, stream: String, message: String, into bytes: inout [UInt8]) {
+            bytes.append(contentsOf: LogLineFrame.head)
+            bytes.append(contentsOf: String(seq).utf8)
+            bytes.append(contentsOf: afterSeq)
+            JSONString.appendEscaped(timestamp, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+            LogLineFrame.appendField("stream", stream, to: &bytes)
+            LogLineFrame.appendField("message", message, to: &bytes)
+            bytes.append(contentsOf: "}}".utf8)
+        }
     }
 
     /// The `seq` of a frame made by `encode`, or `nil` for anything else.
