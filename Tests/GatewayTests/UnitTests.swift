@@ -134,14 +134,14 @@ struct ClientOutboxTests {
     @Test func mergesHeldBackLinesAfterTheHistoryWithoutRepeats() async {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
-        for frame in lineFrames(8...12) { outbox.deliver(frame, of: stream) }
+        outbox.deliver(lineFrames(8...12).map { (stream, $0) })
         let history = lineFrames(1...10)
         outbox.completeSubscription(
             to: stream, ticket: ticket,
             replies: [LineFrames.history(id: .string("s1"), stream: stream, epoch: "e1", complete: true, lines: history)],
             historyEnd: history.last?.position
         )
-        for frame in lineFrames(12...14) { outbox.deliver(frame, of: stream) }
+        outbox.deliver(lineFrames(12...14).map { (stream, $0) })
         let frames = await drain(outbox)
         #expect(frames.first?["type"] as? String == "log.history" && frames.first?["id"] as? String == "s1")
         #expect(seqs(frames) == Array(1...14))
@@ -152,7 +152,7 @@ struct ClientOutboxTests {
         let lineSize = lines[0].bytes.readableBytes
         let outbox = ClientOutbox(limit: lineSize * 10, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
-        for frame in lines { outbox.deliver(frame, of: stream) }
+        outbox.deliver(lines.map { (stream, $0) })
         let frames = await drain(outbox)
         let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
         let delivered = seqs(frames)
@@ -164,10 +164,10 @@ struct ClientOutboxTests {
     @Test func recoveryFillsWhatWasMissedAndReportsTheRest() async {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
-        for frame in lineFrames(1...5) { outbox.deliver(frame, of: stream) }
+        outbox.deliver(lineFrames(1...5).map { (stream, $0) })
         let ticket = try! #require(outbox.beginRecovery()[stream])
         #expect(ticket.last == LinePosition(epoch: "e1", seq: 5))
-        for frame in lineFrames(20...22) { outbox.deliver(frame, of: stream) }
+        outbox.deliver(lineFrames(20...22).map { (stream, $0) })
         let window = HistoryWindow(lines: lineFrames(10...21), epoch: "e1", latestSeq: 21)
         outbox.completeRecovery(of: stream, ticket: ticket, missed: window.lines(after: ticket.last!))
         let frames = await drain(outbox)
@@ -179,7 +179,7 @@ struct ClientOutboxTests {
     @Test func aNewEpochIsNotMistakenForOldLines() async {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
-        for frame in lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new") { outbox.deliver(frame, of: stream) }
+        outbox.deliver((lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new")).map { (stream, $0) })
         #expect(seqs(await drain(outbox)) == Array(1...50) + [1, 2, 3])
     }
 }

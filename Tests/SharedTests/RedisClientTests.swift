@@ -103,6 +103,22 @@ struct RedisClientTests {
         }
     }
 
+    @Test func nextAvailableHandsOverWhatArrivedTogetherInOrder() async throws {
+        try await withSubscriber { _, client, subscriber in
+            try await subscriber.subscribe(["bulk"])
+            _ = try await client.pipeline((0..<1000).map { RedisCommand("PUBLISH", "bulk", .string(String($0))) })
+            var events = subscriber.events.makeAsyncIterator()
+            var received: [String] = []
+            var handOvers = 0
+            while received.count < 1000, let available = await events.nextAvailable() {
+                handOvers += 1
+                for case .message(_, let payload) in available { received.append(String(buffer: payload)) }
+            }
+            #expect(received == (0..<1000).map { String($0) })
+            #expect(handOvers < 100, "the messages of one read come together: \(handOvers) hand-overs")
+        }
+    }
+
     @Test func subscribeAndUnsubscribeAtAnyTime() async throws {
         try await withSubscriber { server, client, subscriber in
             var events = subscriber.events.makeAsyncIterator()
@@ -172,8 +188,12 @@ struct RedisClientTests {
         // 1 MiB while nobody reads the events: sixteen times the limit.
         let payload = String(repeating: "x", count: 1024)
         _ = try await client.pipeline((0..<1024).map { _ in RedisCommand("PUBLISH", "flood", .string(payload)) })
-        let numberSubscribed = { try await client.send(RedisCommand("PUBSUB", "NUMSUB", "flood")).array()[1].int() }
-        #expect(try await eventually { try await numberSubscribed() == 0 }, "the subscriber let go of the connection")
+        var subscribers: Int?
+        let numberSubscribed = {
+            subscribers = try await client.send(RedisCommand("PUBSUB", "NUMSUB", "flood")).array()[1].int()
+            return subscribers
+        }
+        #expect(try await eventually { try await numberSubscribed() == 0 }, "the subscriber let go of the connection: \(String(describing: subscribers))")
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await numberSubscribed() == 0, "and stays away while its consumer is behind")
 
@@ -191,7 +211,7 @@ struct RedisClientTests {
         #expect(messages > 0 && messages < 1024, "what was read is delivered, nothing beyond the limit kept: \(messages)")
 
         // Caught up: subscribed again, new messages arrive.
-        #expect(try await eventually { try await numberSubscribed() == 1 })
+        #expect(try await eventually { try await numberSubscribed() == 1 }, "\(String(describing: subscribers))")
         try await client.send(RedisCommand("PUBLISH", "flood", "after"))
         #expect(await events.next() == .message(channel: "flood", payload: ByteBuffer(string: "after")))
     }

@@ -109,10 +109,14 @@ final class ClientOutbox: Sendable {
         writer?.resume()
     }
 
-    /// A live frame from the stream's Redis channel (called by the Redis reader, never blocks).
-    func deliver(_ frame: StreamFrame, of stream: StreamKey) {
+    /// Live frames from the streams' Redis channels, in order (called by the Redis
+    /// reader, never blocks): one lock and at most one writer wake-up for them all.
+    func deliver(_ frames: [(stream: StreamKey, frame: StreamFrame)]) {
         let (writer, dropped) = state.withLock { state in
-            let dropped = state.pass(frame, of: stream, limit: limit)
+            var dropped = 0
+            for (stream, frame) in frames {
+                dropped += state.pass(frame, of: stream, limit: limit)
+            }
             return (state.takeWriter(), dropped)
         }
         if dropped > 0 { metrics.linesDropped.increment(by: dropped) }

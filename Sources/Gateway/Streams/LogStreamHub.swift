@@ -133,22 +133,46 @@ final class LogStreamHub: Service, Sendable {
     // MARK: Redis events
 
     private func dispatchEvents() async {
-        for await event in subscriber.events {
-            switch event {
-            case .message(let channel, let payload):
-                guard let route = routes.withLock({ $0[channel] }) else { continue }
-                let frame = StreamFrame(payload)
-                for outbox in route.outboxes.values {
-                    outbox.deliver(frame, of: route.stream)
+        var events = subscriber.events.makeAsyncIterator()
+        while let available = await events.nextAvailable() {
+            var deliveries = Deliveries()
+            for event in available {
+                switch event {
+                case .message(let channel, let payload):
+                    guard let route = routes.withLock({ $0[channel] }) else { continue }
+                    deliveries.add(StreamFrame(payload), of: route)
+                case .disconnected(let error):
+                    deliveries.hand()
+                    tellEveryStream(.internal, "lost the Redis subscription (\(error)), reconnecting")
+                case .reconnected:
+                    deliveries.hand()
+                    metrics.redisReconnects.increment()
+                    // Held back from now on, until the recovery says what was missed.
+                    let tickets = connections.withLock { $0.outboxes.values.map { ($0, $0.beginRecovery()) } }
+                    Task { await recover(tickets) }
                 }
-            case .disconnected(let error):
-                tellEveryStream(.internal, "lost the Redis subscription (\(error)), reconnecting")
-            case .reconnected:
-                metrics.redisReconnects.increment()
-                // Held back from now on, until the recovery says what was missed.
-                let tickets = connections.withLock { $0.outboxes.values.map { ($0, $0.beginRecovery()) } }
-                Task { await recover(tickets) }
             }
+            deliveries.hand()
+        }
+    }
+
+    /// The frames of a run of messages, gathered per client so that each client's
+    /// outbox is locked and its writer woken once per run, not once per line.
+    private struct Deliveries {
+        private var byOutbox: [Int: (outbox: ClientOutbox, frames: [(stream: StreamKey, frame: StreamFrame)])] = [:]
+
+        mutating func add(_ frame: StreamFrame, of route: Route) {
+            for (id, outbox) in route.outboxes {
+                byOutbox[id, default: (outbox, [])].frames.append((route.stream, frame))
+            }
+        }
+
+        /// Hands what was gathered to the outboxes, in arrival order per client.
+        mutating func hand() {
+            for (outbox, frames) in byOutbox.values {
+                outbox.deliver(frames)
+            }
+            byOutbox.removeAll(keepingCapacity: true)
         }
     }
 
@@ -157,7 +181,7 @@ final class LogStreamHub: Service, Sendable {
             let payload = StreamErrorPayload(agentId: route.stream.agent.rawValue, containerId: route.stream.container.rawValue, code: code, message: message)
             let frame = StreamFrame(LineFrames.control(.streamError, payload))
             for outbox in route.outboxes.values {
-                outbox.deliver(frame, of: route.stream)
+                outbox.deliver([(route.stream, frame)])
             }
         }
     }

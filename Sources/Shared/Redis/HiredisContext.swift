@@ -41,6 +41,8 @@ final class HiredisContext {
         guard redisSetTimeout(pointer, socketTimeout) == REDIS_OK else {
             throw .connectionUnavailable("connect to \(target): cannot set socket timeout")
         }
+        // hiredis opens the socket without FD_CLOEXEC: a program that starts others must not hand it on.
+        _ = fcntl(pointer.pointee.fd, F_SETFD, FD_CLOEXEC)
         // Keepalive notices a peer that vanished without closing (TCP only).
         if case .tcp = endpoint { redisEnableKeepAlive(pointer) }
         return context

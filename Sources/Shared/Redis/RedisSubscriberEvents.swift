@@ -33,14 +33,28 @@ public struct RedisSubscriberEvents: AsyncSequence, Sendable {
         var index = 0
 
         public mutating func next() async -> RedisSubscriberEvent? {
+            guard await fill() else { return nil }
+            defer { index += 1 }
+            return current[index]
+        }
+
+        /// Every event already received (at least one, waiting for it if need be), or
+        /// nil at the end: a consumer that does per-message work in bulk takes them so.
+        public mutating func nextAvailable() async -> ArraySlice<RedisSubscriberEvent>? {
+            guard await fill() else { return nil }
+            defer { index = current.count }
+            return current[index...]
+        }
+
+        /// Whether an event is at `index`, after waiting for the next batch if need be.
+        private mutating func fill() async -> Bool {
             while index == current.count {
-                guard let batch = await batches.next() else { return nil }
+                guard let batch = await batches.next() else { return false }
                 backlog.taken(batch.messageBytes)
                 current = batch.events
                 index = 0
             }
-            defer { index += 1 }
-            return current[index]
+            return true
         }
     }
 }
