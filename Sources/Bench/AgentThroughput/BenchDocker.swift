@@ -57,10 +57,6 @@ struct BenchDocker: Sendable {
         }
     }
 
-    func serverVersion() async throws -> String {
-        try await docker(["version", "--format", "{{.Server.Version}}"])
-    }
-
     @discardableResult
     private func docker(_ arguments: [String]) async throws -> String {
         try await ChildProcess.checkedOutput("docker", ["-H", host] + arguments)

@@ -31,11 +31,4 @@ extension RedisClient {
         }
         return total
     }
-
-    /// `redis_version` from `INFO server`.
-    func serverVersion() async throws -> String {
-        let info = try await send(RedisCommand("INFO", "server")).string() ?? ""
-        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }
-        return line.map { String($0.dropFirst("redis_version:".count)) } ?? "unknown"
-    }
 }
