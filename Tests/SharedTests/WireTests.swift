@@ -17,13 +17,24 @@ struct LogLineFrameTests {
         #expect(String(decoding: bytes, as: UTF8.self).contains(#"\u0000"#))
     }
 
-    @Test func readsSeqAndLineObjectWithoutParsing() throws {
+    @Test func readsSeqEpochAndLineObjectWithoutParsingTheMessage() throws {
         let bytes = LogLineFrame.encode(line)
-        #expect(LogLineFrame.seq(of: bytes) == 42)
-        let object = try #require(LogLineFrame.lineObject(of: bytes))
-        #expect(try JSONDecoder().decode(LogLine.self, from: Data(object)) == line)
-        #expect(LogLineFrame.seq(of: Array(#"{"type":"log.stream.ended","data":{}}"#.utf8)) == nil)
-        #expect(LogLineFrame.lineObject(of: Array("{}".utf8)) == nil)
+        let parsed = try #require(bytes.withUnsafeBytes(LogLineFrame.parse))
+        #expect(parsed.seq == 42)
+        #expect(parsed.epoch == "0123abcd")
+        #expect(try JSONDecoder().decode(LogLine.self, from: Data(bytes[parsed.lineObject])) == line)
+    }
+
+    @Test(arguments: [
+        #"{"type":"log.stream.ended","data":{}}"#,
+        "{}",
+        "",
+        #"{"type":"log.line","data":{"seq":}}"#,
+        #"{"type":"log.line","data":{"seq":12,"epoch":"unterminated}"#,
+        #"{"type":"log.line","data":{"seq":1234567890123456789,"epoch":"e"}}"#,
+    ])
+    func otherFramesAreNotLines(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes(LogLineFrame.parse) == nil)
     }
 
     @Test func controlFramesRoundTrip() throws {

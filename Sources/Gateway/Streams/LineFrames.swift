@@ -51,9 +51,9 @@ enum LineFrames {
     private static func writeLineObjects(_ lines: some Collection<StreamFrame>, to buffer: inout ByteBuffer) {
         var first = true
         for line in lines {
-            guard let object = LogLineFrame.lineObject(of: line.bytes.readableBytesView) else { continue }
+            guard let object = line.lineObject else { continue }
             if !first { buffer.writeString(",") }
-            buffer.writeBytes(object)
+            line.bytes.withUnsafeReadableBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[object])) }
             first = false
         }
     }

@@ -27,12 +27,13 @@ struct StreamFrame: Sendable {
     let bytes: ByteBuffer
     /// Set for `log.line` frames; other frames (`log.stream.ended`, …) pass through as they are.
     let position: LinePosition?
+    /// Where the `Line` object sits in `bytes`' readable bytes, for `log.history` and `log.lines`.
+    let lineObject: Range<Int>?
 
     init(_ bytes: ByteBuffer) {
         self.bytes = bytes
-        // Raw bytes rather than a ByteBufferView: this runs for every line of every watched stream.
-        position = bytes.withUnsafeReadableBytes { raw in
-            LogLineFrame.seq(of: raw).flatMap { seq in LogLineFrame.epoch(of: raw).map { LinePosition(epoch: $0, seq: seq) } }
-        }
+        let parsed = bytes.withUnsafeReadableBytes(LogLineFrame.parse)
+        position = parsed.map { LinePosition(epoch: $0.epoch, seq: $0.seq) }
+        lineObject = parsed?.lineObject
     }
 }

@@ -72,36 +72,41 @@ public enum LogLineFrame {
         }
     }
 
-    /// The `seq` of a frame made by `encode`, or `nil` for anything else.
-    public static func seq<Bytes: Collection<UInt8>>(of frame: Bytes) -> Int? {
-        guard frame.starts(with: head) else { return nil }
-        var value = 0
-        var digits = 0
-        for byte in frame.dropFirst(head.count) {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-            guard digits < 18 else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            digits += 1
+    /// What the gateway reads of a frame made by `encode`, found in one pass
+    /// over its head: never the message text.
+    public struct Parsed: Sendable, Equatable {
+        public var seq: Int
+        public var epoch: String
+        /// Byte offsets of the `Line` object (what `log.history` and `log.lines` carry).
+        public var lineObject: Range<Int>
+    }
+
+    /// Reads a `log.line` frame made by `encode`; `nil` for any other frame.
+    ///
+    /// Takes raw bytes, not a generic collection: the gateway runs this for every
+    /// line it receives, and generic code across modules is not specialised.
+    public static func parse(_ frame: UnsafeRawBufferPointer) -> Parsed? {
+        let lineStart = #"{"type":"log.line","data":"#.utf8.count
+        guard frame.count > head.count + 1, frame.last == UInt8(ascii: "}"),
+            head.withUnsafeBytes({ $0.elementsEqual(frame.prefix(head.count)) })
+        else { return nil }
+        var index = head.count
+        var seq = 0
+        while index < frame.count, index - head.count < 18, frame[index] >= UInt8(ascii: "0"), frame[index] <= UInt8(ascii: "9") {
+            seq = seq * 10 + Int(frame[index] - UInt8(ascii: "0"))
+            index += 1
         }
-        return digits > 0 ? value : nil
-    }
-
-    /// The `epoch` of a frame made by `encode` (the field after `seq`), or `nil` for anything else.
-    public static func epoch<Bytes: Collection<UInt8>>(of frame: Bytes) -> String? {
-        guard seq(of: frame) != nil else { return nil }
-        let fieldHead = Array(#","epoch":""#.utf8)
-        var rest = frame.dropFirst(head.count).drop(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-        guard rest.starts(with: fieldHead) else { return nil }
-        rest = rest.dropFirst(fieldHead.count)
-        guard let end = rest.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return String(decoding: rest[..<end], as: UTF8.self)
-    }
-
-    /// The `Line` object inside a frame made by `encode` (for `log.history` and `log.lines`).
-    public static func lineObject<Bytes: BidirectionalCollection<UInt8>>(of frame: Bytes) -> Bytes.SubSequence? {
-        let prefixLength = #"{"type":"log.line","data":"#.utf8.count
-        guard frame.count > prefixLength + 1, frame.starts(with: head), frame.last == UInt8(ascii: "}") else { return nil }
-        return frame.dropFirst(prefixLength).dropLast()
+        let epochHead = #","epoch":""#.utf8
+        guard index > head.count, frame.count - index > epochHead.count,
+            epochHead.elementsEqual(frame[index..<(index + epochHead.count)])
+        else { return nil }
+        let epochStart = index + epochHead.count
+        guard let epochEnd = frame[epochStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return Parsed(
+            seq: seq,
+            epoch: String(decoding: UnsafeRawBufferPointer(rebasing: frame[epochStart..<epochEnd]), as: UTF8.self),
+            lineObject: lineStart..<(frame.count - 1)
+        )
     }
 
     private static func appendField(_ name: StaticString, _ value: String, to bytes: inout [UInt8]) {
