@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// Follows a running container's log straight from the Docker API (`follow=1&timestamps=1`,
 /// the agent's own request) and times every line the way the load client does: receipt

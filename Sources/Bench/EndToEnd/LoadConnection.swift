@@ -4,6 +4,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import Synchronization
+import TestSupport
 
 /// One WebSocket connection of the load client to `/api/logs/ws`: sends requests,
 /// and tallies every line it receives (see `DeliveryTally`) as cheaply as it can,

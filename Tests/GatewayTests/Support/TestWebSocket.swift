@@ -4,7 +4,6 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import NIOWebSocket
-import Synchronization
 import TestSupport
 
 /// A WebSocket client driven step by step by a test: send messages, read
@@ -33,7 +32,7 @@ final class TestWebSocket: Sendable {
         let (commands, commandSink) = AsyncStream<Command>.makeStream()
         let (readingGate, startReading) = AsyncStream<Never>.makeStream()
         if reading { startReading.finish() }
-        let opened = OpenSignal()
+        let opened = OneShot<Void>()
         self.events = events
         self.commands = commandSink
         self.startReading = startReading
@@ -72,7 +71,7 @@ final class TestWebSocket: Sendable {
             }
             eventSink.finish()
         }
-        try await opened.wait()
+        try await opened.value()
     }
 
     deinit {
@@ -103,31 +102,6 @@ final class TestWebSocket: Sendable {
 
     /// Reads frames in order; for use by one test task.
     func reader() -> FrameReader { FrameReader(iterator: events.makeAsyncIterator()) }
-
-    /// Resumes the connector once, with the outcome of the upgrade.
-    private final class OpenSignal: Sendable {
-        private let state = Mutex<(result: Result<Void, any Error>?, waiter: CheckedContinuation<Void, any Error>?)>((nil, nil))
-
-        func resume(with result: Result<Void, any Error>) {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-                guard state.result == nil else { return nil }
-                state.result = result
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(with: result)
-        }
-
-        func wait() async throws {
-            try await withCheckedThrowingContinuation { continuation in
-                let result = state.withLock { state -> Result<Void, any Error>? in
-                    if state.result == nil { state.waiter = continuation }
-                    return state.result
-                }
-                if let result { continuation.resume(with: result) }
-            }
-        }
-    }
 }
 
 /// One frame as the client got it.
