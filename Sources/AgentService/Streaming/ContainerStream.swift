@@ -23,7 +23,9 @@ struct ContainerStream {
     static let maxBatchLines = 1000
     /// Under load, batches start at most this often: the lines that arrive meanwhile
     /// share one script call instead of paying its fixed cost (meta, trim, expiry) in
-    /// batches of a few lines. A line waits at most this long; a full batch never waits.
+    /// batches of a few lines. A line waits at most this long. Only a busy stream
+    /// waits (its last batch held several lines, but not a full one): a quiet stream's
+    /// lone lines go out at once, without a timer each.
     static let batchInterval: Duration = .milliseconds(1)
 
     func run() async throws -> Outcome {
@@ -94,7 +96,8 @@ struct ContainerStream {
         while true {
             if nextBatchStart > .now { try await Task.sleep(until: nextBatchStart, clock: .continuous) }
             guard let batch = await pending.nextBatch(maxLines: Self.maxBatchLines) else { return }
-            nextBatchStart = batch.frames.count < Self.maxBatchLines ? .now + Self.batchInterval : .now
+            let isBusy = (2..<Self.maxBatchLines).contains(batch.frames.count)
+            nextBatchStart = isBusy ? .now + Self.batchInterval : .now
             while true {
                 do {
                     try await publisher.append(batch.frames, upTo: batch.position, of: container)
