@@ -221,12 +221,7 @@ final class ConnectionLoop {
         let now = ContinuousClock.now
         if let oldest = awaitingReplies.first, oldest.deadline <= now {
             // Replies on this connection can no longer be matched to commands: start afresh.
-            logger.warning("Redis command timed out; reconnecting", metadata: ["redis": "\(configuration.url)"])
-            context = nil
-            nextPing = nil
-            nextConnectAttempt = now
-            failAwaitingReplies(.timeout(configuration.commandTimeout))
-            subscriberEvents?.report(.disconnected(.timeout(configuration.commandTimeout)))
+            connectionLost(.timeout(configuration.commandTimeout))
         }
         while let oldest = unsent.first, oldest.deadline <= now {
             unsent.removeFirst()
