@@ -46,6 +46,7 @@ let package = Package(
                 "Shared",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +88,14 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
-        .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "Shared", "TestSupport"]),
+        .testTarget(
+            name: "AgentServiceTests",
+            dependencies: [
+                "AgentService", "Shared", "TestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -68,7 +68,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(script: "echo out1; sleep 0.1; echo err1 >&2; sleep 0.1; echo out2") { id, _ in
             try await cli.wait(id)
             try await withClient { client in
-                let body = try await Self.collect(client.logs(id: id, follow: false))
+                let body = try await client.withLogs(id: id, follow: false) { try await Self.collect($0) }
                 let frames = try #require(LogFrame.demultiplex(body), "non-TTY logs carry 8-byte frame headers")
                 #expect(frames.map(\.stream) == [1, 2, 1])
                 #expect(frames.map { $0.message } == ["out1", "err1", "out2"])
@@ -81,7 +81,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(tty: true, script: "echo hello") { id, _ in
             try await cli.wait(id)
             try await withClient { client in
-                let text = String(decoding: try await Self.collect(client.logs(id: id, follow: false)), as: UTF8.self)
+                let text = String(decoding: try await client.withLogs(id: id, follow: false) { try await Self.collect($0) }, as: UTF8.self)
                 #expect(text.first == "2", "starts with the timestamp, no frame header")
                 #expect(text.hasSuffix(" hello\r\n"), "a TTY turns \\n into \\r\\n")
             }
@@ -95,10 +95,10 @@ struct DockerClientIntegrationTests {
             try await cli.wait(id)
             try await withClient { client in
                 func messages(since: String?, tail: Int?) async throws -> [String] {
-                    let body = try await Self.collect(client.logs(id: id, follow: false, since: since, tail: tail))
+                    let body = try await client.withLogs(id: id, follow: false, since: since, tail: tail) { try await Self.collect($0) }
                     return try #require(LogFrame.demultiplex(body)).map(\.message)
                 }
-                let frames = try #require(LogFrame.demultiplex(try await Self.collect(client.logs(id: id, follow: false))))
+                let frames = try #require(LogFrame.demultiplex(try await client.withLogs(id: id, follow: false) { try await Self.collect($0) }))
                 let secondStamp = try #require(LogFrame.dockerSince(rfc3339: frames[1].timestamp))
                 #expect(try await messages(since: secondStamp, tail: nil) == ["two", "three"])
                 #expect(try await messages(since: nil, tail: 1) == ["three"])
@@ -111,13 +111,14 @@ struct DockerClientIntegrationTests {
     @Test func followStreamsNewLinesAndStopsWhenCancelled() async throws {
         let script = "i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done"
         try await cli.withContainer(script: script) { id, _ in
-            try await withClient { client in
-                let stream = try await client.logs(id: id, follow: true, tail: 0)
+            try await withClient { client async throws in
                 let (chunks, chunkSink) = AsyncStream.makeStream(of: (String, ContinuousClock.Instant).self)
                 let reader = Task {
                     defer { chunkSink.finish() }
-                    for try await chunk in stream {
-                        chunkSink.yield((String(buffer: chunk), .now))
+                    try await client.withLogs(id: id, follow: true, tail: 0) { stream in
+                        for try await chunk in stream {
+                            chunkSink.yield((String(buffer: chunk), .now))
+                        }
                     }
                 }
                 var ticks: [Int] = []
@@ -143,37 +144,52 @@ struct DockerClientIntegrationTests {
     @Test func followEndsWhenTheContainerStops() async throws {
         try await cli.withContainer(script: "echo first; sleep 1; echo last") { id, _ in
             try await withClient { client in
-                let frames = try #require(LogFrame.demultiplex(try await Self.collect(client.logs(id: id, follow: true))))
+                let frames = try #require(LogFrame.demultiplex(try await client.withLogs(id: id, follow: true) { try await Self.collect($0) }))
                 #expect(frames.map(\.message) == ["first", "last"])
             }
         }
     }
 
-    /// AHC's default pool allows 8 connections per host; followed logs each hold one for good.
+    /// Followed logs each hold a connection for as long as they run; lists and inspects must still get through.
     @Test func manyFollowedLogsDoNotStarveOtherRequests() async throws {
         try await cli.withContainer(script: "sleep 30") { id, _ in
             try await withClient { client in
-                var streams: [DockerByteStream] = []
-                for _ in 0..<12 {
-                    streams.append(try await client.logs(id: id, follow: true, tail: 0))
+                let (opened, openedSink) = AsyncStream.makeStream(of: Void.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<12 {
+                        group.addTask {
+                            try await client.withLogs(id: id, follow: true, tail: 0) { _ in
+                                openedSink.yield()
+                                try? await Task.sleep(for: .seconds(50))  // until cancelled below
+                            }
+                        }
+                    }
+                    var openCount = 0
+                    for await _ in opened {
+                        openCount += 1
+                        if openCount == 12 { break }
+                    }
+                    #expect(try await client.listContainers().contains { $0.id == id })
+                    #expect(try await client.inspect(id).running)
+                    group.cancelAll()
+                    try await group.waitForAll()
                 }
-                #expect(try await client.listContainers().contains { $0.id == id })
-                #expect(streams.count == 12)
             }
         }
     }
 
     @Test func eventsReportStartThenDie() async throws {
         try await withClient { client in
-            let events = try await client.events()
-            try await cli.withContainer(script: "echo hi") { id, name in
-                var seen: [ContainerEvent] = []
-                for try await event in events where event.containerId == id {
-                    seen.append(event)
-                    if event.action == .die { break }
+            try await client.withEvents { events in
+                try await cli.withContainer(script: "echo hi") { id, name in
+                    var seen: [ContainerEvent] = []
+                    for try await event in events where event.containerId == id {
+                        seen.append(event)
+                        if event.action == .die { break }
+                    }
+                    #expect(seen.map(\.action) == [.create, .start, .die])
+                    #expect(seen.allSatisfy { $0.name == name })
                 }
-                #expect(seen.map(\.action) == [.create, .start, .die])
-                #expect(seen.allSatisfy { $0.name == name })
             }
         }
     }
@@ -183,7 +199,7 @@ struct DockerClientIntegrationTests {
             let name = "tailgate-no-such-container"
             await #expect(throws: DockerError.self) { _ = try await client.inspect(name) }
             do {
-                _ = try await client.logs(id: name, follow: true)
+                try await client.withLogs(id: name, follow: true) { _ in }
                 Issue.record("expected notFound")
             } catch let DockerError.notFound(reported) {
                 #expect(reported == name)
@@ -195,7 +211,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(script: "echo x") { id, _ in
             try await withClient { client in
                 do {
-                    _ = try await client.logs(id: id, follow: false, since: "not-a-time")
+                    try await client.withLogs(id: id, follow: false, since: "not-a-time") { _ in }
                     Issue.record("expected an HTTP error")
                 } catch let DockerError.http(status, message) {
                     #expect(status >= 400)

@@ -1,8 +1,8 @@
 import NIOCore
 
 /// Container lifecycle events as Docker reports them, decoded from its NDJSON `/events` body.
-/// Iterate it once; ending the iteration closes the connection.
-public struct ContainerEventStream: AsyncSequence, Sendable {
+/// Iterate it once, inside the closure it was given to.
+public struct ContainerEventStream: AsyncSequence {
     public typealias Element = ContainerEvent
 
     let bytes: DockerByteStream

@@ -1,30 +1,47 @@
-import AsyncHTTPClient
 import NIOCore
 
-/// A streaming response body from Docker, chunk by chunk as it arrives, never buffered whole.
-/// Iterate it once. Ending the iteration early (break, or cancelling the consuming task)
-/// closes the HTTP connection, which is how a `follow` stream is stopped.
-public struct DockerByteStream: AsyncSequence, Sendable {
+/// A streaming response body from Docker, as it arrives: one buffer per socket read,
+/// never buffered whole. Iterate it once, inside the closure it was given to.
+public struct DockerByteStream: AsyncSequence {
     public typealias Element = ByteBuffer
 
-    let body: HTTPClientResponse.Body
+    var parts: NIOAsyncChannelInboundStream<DockerResponsePart>.AsyncIterator
     let http: DockerHTTP
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: body.makeAsyncIterator(), http: http)
+        AsyncIterator(parts: parts, http: http)
+    }
+
+    /// The rest of the body, if it is at most `limit` bytes.
+    mutating func collect(upTo limit: Int) async throws -> ByteBuffer {
+        var iterator = makeAsyncIterator()
+        var collected = ByteBuffer()
+        while var chunk = try await iterator.next() {
+            guard collected.readableBytes + chunk.readableBytes <= limit else {
+                throw DockerError.decoding("answer larger than \(limit) bytes")
+            }
+            collected.writeBuffer(&chunk)
+        }
+        return collected
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: HTTPClientResponse.Body.AsyncIterator
+        var parts: NIOAsyncChannelInboundStream<DockerResponsePart>.AsyncIterator
         let http: DockerHTTP
 
-        /// Throws `DockerError.unreachable` if the engine goes away mid-stream, or `CancellationError`.
+        /// nil when the response ended; throws `DockerError.unreachable` if the engine
+        /// goes away mid-stream, and `CancellationError` when the reading task is cancelled.
         public mutating func next() async throws -> ByteBuffer? {
             do {
-                return try await base.next()
+                while let part = try await parts.next() {
+                    if case .body(let bytes) = part { return bytes }
+                }
             } catch {
                 throw http.mapTransportError(error)
             }
+            // A cancelled read ends the sequence early: that is not the end of the response.
+            try Task.checkCancellation()
+            return nil
         }
     }
 }

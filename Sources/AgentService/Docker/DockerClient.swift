@@ -54,7 +54,8 @@ public final class DockerClient: Sendable {
         }
     }
 
-    /// Shuts down the HTTP client if this Docker client made it; open streams end with an error.
+    /// Shuts down the HTTP client if this Docker client made it. Streams (`withLogs`, `withEvents`)
+    /// have connections of their own, closed when their closures return.
     public func shutdown() async throws {
         if ownsHTTPClient {
             try await http.client.shutdown()
@@ -77,23 +78,25 @@ public final class DockerClient: Sendable {
         try await http.getJSON(ContainerDetails.self, versioned("/containers/\(DockerHTTP.percentEncoded(id))/json"), container: id)
     }
 
-    /// The container's log as Docker sends it: for containers without a TTY, stdout/stderr frames
-    /// each behind an 8-byte header; with a TTY, the raw stream. With `timestamps`, every line
-    /// starts with an RFC 3339 nanosecond time and a space.
+    /// Runs `body` with the container's log as Docker sends it: for containers without a TTY,
+    /// stdout/stderr frames each behind an 8-byte header; with a TTY, the raw stream. With
+    /// `timestamps`, every line starts with an RFC 3339 nanosecond time and a space.
+    /// The connection closes when `body` returns, which is how a `follow` is stopped.
     ///
     /// - Parameters:
-    ///   - follow: keep streaming new output until the container stops or the caller stops iterating.
+    ///   - follow: keep streaming new output until the container stops or `body` returns.
     ///   - since: Docker's `since`: unix seconds, optionally with a fraction (`1712345678.123456789`);
     ///     RFC 3339 is rejected. Inclusive: lines stamped exactly at `since` are sent again.
     ///   - tail: only the last `tail` lines of the existing log (nil: all). Applied before `since`.
-    /// - Throws: `DockerError.notFound(id)` for an unknown container, before any bytes are returned.
-    public func logs(
+    /// - Throws: `DockerError.notFound(id)` for an unknown container, before `body` runs.
+    public func withLogs<Result>(
         id: String,
         follow: Bool,
         since: String? = nil,
         tail: Int? = nil,
-        timestamps: Bool = true
-    ) async throws -> DockerByteStream {
+        timestamps: Bool = true,
+        _ body: (DockerByteStream) async throws -> Result
+    ) async throws -> Result {
         let query: KeyValuePairs<String, String> = [
             "follow": follow ? "1" : "0",
             "stdout": "1",
@@ -102,15 +105,17 @@ public final class DockerClient: Sendable {
             "since": since ?? "0",
             "tail": tail.map(String.init) ?? "all",
         ]
-        let response = try await http.get(versioned("/containers/\(DockerHTTP.percentEncoded(id))/logs"), query: query, container: id)
-        return DockerByteStream(body: response.body, http: http)
+        return try await http.withStreamingGet(
+            versioned("/containers/\(DockerHTTP.percentEncoded(id))/logs"), query: query, container: id, body
+        )
     }
 
-    /// Lifecycle events of all containers from now on (create, start, die, stop, destroy, rename).
-    /// The stream runs until the engine stops or the caller stops iterating.
-    public func events() async throws -> ContainerEventStream {
-        let response = try await http.get(versioned("/events"), query: ["filters": Self.containerEventFilter])
-        return ContainerEventStream(bytes: DockerByteStream(body: response.body, http: http))
+    /// Runs `body` with the lifecycle events of all containers from now on (create, start, die,
+    /// stop, destroy, rename). They run until the engine stops or `body` returns.
+    public func withEvents<Result>(_ body: (ContainerEventStream) async throws -> Result) async throws -> Result {
+        try await http.withStreamingGet(versioned("/events"), query: ["filters": Self.containerEventFilter]) { bytes in
+            try await body(ContainerEventStream(bytes: bytes))
+        }
     }
 
     private func versioned(_ path: String) -> String {
@@ -129,12 +134,8 @@ public final class DockerClient: Sendable {
 
     private static func makeConfiguration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout.connect = .seconds(5)
-        // Fail at once when the engine is down: the agent reports it (exit 2 at start) or backs off itself.
+        configuration.timeout.connect = DockerHTTP.connectTimeout
         configuration.connectionPool.retryConnectionEstablishment = false
-        // Every followed log holds a connection for as long as it runs; the default of 8 would
-        // make the ninth stream, and every list or inspect after it, wait forever.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
         configuration.decompression = .disabled
         return configuration
     }

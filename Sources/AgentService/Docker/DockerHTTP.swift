@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Sends GET requests to one engine and turns transport failures and error statuses into `DockerError`.
 struct DockerHTTP: Sendable {
@@ -12,10 +13,13 @@ struct DockerHTTP: Sendable {
     /// Bounds the wait for a response head only; AHC does not apply it to the body,
     /// so `follow` and `/events` bodies may stream for as long as the caller reads.
     static let responseHeadTimeout: TimeAmount = .seconds(30)
+    /// Fail fast when the engine is down: the agent reports it (exit 2 at start) or backs off itself.
+    static let connectTimeout: TimeAmount = .seconds(5)
+    static let userAgent = "tailgate-agent"
     /// Limit for JSON bodies read whole (version, container list, inspect).
     static let maximumCollectedBodySize = 64 << 20
 
-    /// Sends `GET path?query` and returns once the head has arrived with a 2xx status.
+    /// Sends `GET path?query` through AsyncHTTPClient's pool and returns once the head has arrived with a 2xx status.
     /// - Parameter container: names the container the path is about, so a 404 becomes `.notFound(container)`.
     func get(_ path: String, query: KeyValuePairs<String, String> = [:], container: String? = nil) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: try url(path: path, query: query))
@@ -23,7 +27,7 @@ struct DockerHTTP: Sendable {
             // AHC sends no Host header over a unix socket and Docker rejects requests without one.
             request.headers.replaceOrAdd(name: "Host", value: "localhost")
         }
-        request.headers.replaceOrAdd(name: "User-Agent", value: "tailgate-agent")
+        request.headers.replaceOrAdd(name: "User-Agent", value: Self.userAgent)
 
         let response: HTTPClientResponse
         do {
@@ -74,26 +78,36 @@ struct DockerHTTP: Sendable {
     }
 
     private func errorForStatus(of response: HTTPClientResponse, container: String?) async -> any Error {
-        let status = Int(response.status.code)
-        if status == 404, let container {
+        let body = try? await response.body.collect(upTo: Self.maximumErrorBodySize)
+        return Self.error(status: response.status, body: body, container: container)
+    }
+
+    /// Docker explains a refusal as `{"message": "..."}`; falls back to the raw text, then to the reason phrase.
+    static func error(status: HTTPResponseStatus, body: ByteBuffer?, container: String?) -> DockerError {
+        if status.code == 404, let container {
             return DockerError.notFound(container)
         }
-        // Docker explains errors as {"message": "..."}; fall back to the raw text.
         struct Explanation: Decodable { let message: String }
-        guard let body = try? await response.body.collect(upTo: 64 << 10) else {
-            return DockerError.http(status: status, message: response.status.reasonPhrase)
+        guard let body else {
+            return DockerError.http(status: Int(status.code), message: status.reasonPhrase)
         }
         let data = Data(body.readableBytesView)
         let message = (try? JSONDecoder().decode(Explanation.self, from: data))?.message
             ?? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return DockerError.http(status: status, message: message.isEmpty ? response.status.reasonPhrase : message)
+        return DockerError.http(status: Int(status.code), message: message.isEmpty ? status.reasonPhrase : message)
+    }
+
+    /// How much of an error response is read for its message.
+    static let maximumErrorBodySize = 64 << 10
+
+    /// `path?query`, percent-encoded.
+    func requestURI(path: String, query: KeyValuePairs<String, String>) -> String {
+        guard !query.isEmpty else { return path }
+        return path + "?" + query.map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }.joined(separator: "&")
     }
 
     private func url(path: String, query: KeyValuePairs<String, String>) throws(DockerError) -> String {
-        var uri = path
-        if !query.isEmpty {
-            uri += "?" + query.map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }.joined(separator: "&")
-        }
+        let uri = requestURI(path: path, query: query)
         switch endpoint {
         case .unixSocket(let socketPath):
             guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {

@@ -92,14 +92,15 @@ final class AgentRegistry: Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let events = try await docker.events()
-                // Refresh after subscribing, so no change falls between the list and the first event.
-                try await refreshContainers()
-                failures = 0
-                for try await event in events {
-                    logger.debug("docker event", metadata: ["container": "\(event.containerId)", "action": "\(event.action)"])
+                try await docker.withEvents { events in
+                    // Refresh after subscribing, so no change falls between the list and the first event.
                     try await refreshContainers()
-                    scheduleFollowUpRefresh()
+                    failures = 0
+                    for try await event in events {
+                        logger.debug("docker event", metadata: ["container": "\(event.containerId)", "action": "\(event.action)"])
+                        try await refreshContainers()
+                        scheduleFollowUpRefresh()
+                    }
                 }
             } catch {
                 guard !Task.isCancelled else { return }

@@ -32,17 +32,16 @@ struct ContainerStream {
         let details = try await docker.inspect(container.rawValue)
         let saved = try await publisher.loadPosition(of: container)
         let start = saved ?? .fresh(epoch: StreamPublisher.makeEpoch())
-        let body = try await docker.logs(
+        logger.debug("following", metadata: ["container": "\(container)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
+        try await docker.withLogs(
             id: container.rawValue,
             follow: true,
             since: saved?.newestTimestamp?.sinceQueryValue,
             tail: saved?.newestTimestamp == nil ? publisher.historySize : nil
-        )
-        logger.debug("following", metadata: ["container": "\(container)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
-
-        let pending = PendingLines()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+        ) { body in
+            let pending = PendingLines()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await publish(from: pending) }
                 do {
                     try await read(body, tty: details.tty, from: start, into: pending)
                     await pending.finish()
@@ -50,9 +49,8 @@ struct ContainerStream {
                     await pending.finish()
                     throw error
                 }
+                try await group.waitForAll()
             }
-            group.addTask { try await publish(from: pending) }
-            try await group.waitForAll()
         }
 
         let after = try await docker.inspect(container.rawValue)
