@@ -93,8 +93,11 @@ final class ConnectionLoop {
         guard let context else { return }
         do {
             try context.readAvailable()
-            while let reply = try context.nextReply() {
-                try dispatch(reply)
+            while let reply = try context.nextReply(isSubscriber: subscriberEvents != nil) {
+                switch reply {
+                case .message(let channel, let payload): subscriberEvents?.collect(channel: channel, payload: payload)
+                case .value(let value): try dispatch(value)
+                }
             }
             try checkSubscriberBacklog()
         } catch {
@@ -117,13 +120,6 @@ final class ConnectionLoop {
     }
 
     private func dispatch(_ reply: RESPValue) throws(RedisError) {
-        if subscriberEvents != nil, case .array(let parts) = reply, parts.count == 3,
-            case .bulkString(let kind) = parts[0], kind.readableBytesView.elementsEqual("message".utf8),
-            case .bulkString(let channel) = parts[1], case .bulkString(let payload) = parts[2]
-        {
-            subscriberEvents?.collect(channel: String(buffer: channel), payload: payload)
-            return
-        }
         guard !awaitingReplies.isEmpty else {
             throw .connectionLost("unexpected reply \(reply.kindDescription) with no command waiting")
         }

@@ -8,7 +8,18 @@ import NIOCore
 /// `RedisConnection` that made it touches it. Calls may block that thread (that
 /// thread exists for this), never an event loop or the cooperative pool.
 final class HiredisContext {
+    /// A reply as the connection loop needs it: a subscriber's messages skip `RESPValue`.
+    enum Reply {
+        case message(channel: String, payload: ByteBuffer)
+        case value(RESPValue)
+    }
+
     private let context: UnsafeMutablePointer<redisContext>
+    /// hiredis reads 16 KiB at a time; a busy subscriber's Lua batch is several times that,
+    /// and every read wakes its consumer once.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 1)
+    /// The channel of the last message: a burst is mostly one channel, so its name is made once.
+    private var lastChannel = ""
 
     private init(context: UnsafeMutablePointer<redisContext>) {
         self.context = context
@@ -16,6 +27,7 @@ final class HiredisContext {
 
     deinit {
         redisFree(context)
+        readBuffer.deallocate()
     }
 
     var fileDescriptor: Int32 { context.pointee.fd }
@@ -67,20 +79,55 @@ final class HiredisContext {
 
     /// Reads what the socket has (one `read`); call when `poll` says it is readable.
     func readAvailable() throws(RedisError) {
-        guard redisBufferRead(context) == REDIS_OK else {
-            throw .connectionLost(errorMessage ?? "read failed")
+        let count = read(context.pointee.fd, readBuffer.baseAddress, readBuffer.count)
+        if count > 0 {
+            guard redisReaderFeed(context.pointee.reader, readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self), count) == REDIS_OK else {
+                throw .connectionLost("protocol error")
+            }
+        } else if count == 0 {
+            throw .connectionLost("Server closed the connection")
+        } else if errno == EAGAIN || errno == EWOULDBLOCK {
+            // The socket blocks with a timeout (`redisSetTimeout`): this is that timeout.
+            throw .connectionLost("read timed out")
+        } else if errno != EINTR {
+            throw .connectionLost(String(cString: strerror(errno)))
         }
     }
 
     /// The next complete reply already read, or `nil` when more bytes are needed.
-    func nextReply() throws(RedisError) -> RESPValue? {
+    /// - Parameter isSubscriber: whether `["message", channel, payload]` is a pub/sub message (else it is a command's reply).
+    func nextReply(isSubscriber: Bool = false) throws(RedisError) -> Reply? {
         var reply: UnsafeMutableRawPointer?
         guard redisGetReplyFromReader(context, &reply) == REDIS_OK else {
             throw .connectionLost(errorMessage ?? "protocol error")
         }
         guard let reply else { return nil }
         defer { freeReplyObject(reply) }
-        return Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+        let typed = reply.assumingMemoryBound(to: redisReply.self)
+        if isSubscriber, let message = message(in: typed.pointee) {
+            return message
+        }
+        return .value(Self.value(of: typed))
+    }
+
+    /// A pub/sub message, read straight from hiredis's reply.
+    private func message(in reply: redisReply) -> Reply? {
+        guard reply.type == REDIS_REPLY_ARRAY, reply.elements == 3,
+            let kind = reply.element[0]?.pointee, let channel = reply.element[1]?.pointee, let payload = reply.element[2]?.pointee,
+            kind.type == REDIS_REPLY_STRING, channel.type == REDIS_REPLY_STRING, payload.type == REDIS_REPLY_STRING,
+            Self.bytes(of: kind).elementsEqual(Self.messageKind)
+        else { return nil }
+        let channelBytes = Self.bytes(of: channel)
+        if !lastChannel.utf8.elementsEqual(channelBytes) {
+            lastChannel = String(decoding: channelBytes, as: UTF8.self)
+        }
+        return .message(channel: lastChannel, payload: ByteBuffer(bytes: Self.bytes(of: payload)))
+    }
+
+    private static let messageKind = Array("message".utf8)
+
+    private static func bytes(of reply: redisReply) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: reply.str, count: reply.len)
     }
 
     /// Sends one command and waits for its reply; used for the handshake only.
@@ -88,7 +135,7 @@ final class HiredisContext {
         append(command.encoded)
         try flush()
         while true {
-            if let reply = try nextReply() { return reply }
+            if case .value(let reply) = try nextReply() { return reply }
             try readAvailable()
         }
     }
