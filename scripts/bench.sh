@@ -110,7 +110,7 @@ report=$(
     echo
     echo "## Summary"
     echo
-    echo "| scenario | figure (median, min–max) | ceiling | ratio | goal (issue 6) |"
+    echo "| scenario | figure (median, min–max) | ceiling | ratio | goal (issue 6 unless named) |"
     echo "|---|---|---|---|---|"
     awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$summary"
     echo

@@ -59,8 +59,7 @@ struct AgentThroughputRun: Sendable {
 
             let followed = try await docker.run(name: name + "-curl", script: "sleep \(startDelay); seq 1 \(lines)")
             let rawFollow = try await rawRead.followLive(container: followed, lines: lines) {
-                let started = try await docker.times(followed).startedNanoseconds
-                return Date(timeIntervalSince1970: Double(started) / 1e9 + Double(startDelay))
+                try await docker.printStart(followed, afterSleeping: startDelay)
             }
             await docker.remove(name + "-curl")
             return Result(raw: raw, rawFollow: rawFollow, live: live, catchUp: catchUp, writtenLinesPerSecond: Double(lines) / writeSeconds)

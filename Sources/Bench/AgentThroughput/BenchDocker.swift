@@ -42,6 +42,12 @@ struct BenchDocker: Sendable {
         return Times(created: parts[0], startedNanoseconds: started, finishedNanoseconds: finished)
     }
 
+    /// When a container whose script sleeps `delay` seconds first began to print.
+    func printStart(_ id: String, afterSleeping delay: Int) async throws -> Date {
+        let started = try await times(id).startedNanoseconds
+        return Date(timeIntervalSince1970: Double(started) / 1e9 + Double(delay))
+    }
+
     /// Removes the container, running or not; failures only noted (this is cleanup).
     func remove(_ nameOrID: String) async {
         do { try await docker(["rm", "-f", nameOrID]) } catch { progressNote("cleanup: \(error)") }

@@ -7,7 +7,7 @@ struct SummaryRow {
     var figure: String
     var ceiling: String
     var ratio: String
-    /// The target of issue 6 this figure is held against, if it has one.
+    /// The target of an issue (6 unless it names another) this figure is held against, if it has one.
     var goal = "—"
 
     var cells: [String] { [scenario, figure, ceiling, ratio, goal] }
