@@ -12,7 +12,7 @@ extension DockerHTTP {
     typealias StreamingChannel = NIOAsyncChannel<DockerResponsePart, HTTPClientRequestPart>
 
     /// A busy stream is read at most this often (`ReadPacingHandler`); a line waits at most this long.
-    static let busyReadInterval: TimeAmount = .milliseconds(1)
+    static let busyReadInterval: TimeAmount = .microseconds(500)
 
     /// Sends `GET path?query` on a new connection and runs `body` with the response body
     /// once a 2xx head has arrived. The connection closes when `body` returns or throws.

@@ -23,7 +23,7 @@ final class ReadPacingHandler: ChannelDuplexHandler {
     /// Bytes that came in since the last read request.
     private var bytesSinceReadRequest = 0
     /// A read at least this large is followed by the next at once.
-    static let largeRead = 16 << 10
+    static let largeRead = 8 << 10
     private var isReadScheduled = false
 
     init(interval: TimeAmount) {
