@@ -22,7 +22,9 @@ final class ReadPacingHandler: ChannelDuplexHandler {
     private var lastRead: NIODeadline?
     /// Bytes that came in since the last read request.
     private var bytesSinceReadRequest = 0
-    /// A read at least this large is followed by the next at once.
+    /// A read at least this large is followed by the next at once. Well below what
+    /// Docker's socket holds before its writer blocks: each chunk is a buffer of its
+    /// own in the kernel, so ~16 KB of short lines fill it.
     static let largeRead = 8 << 10
     private var isReadScheduled = false
 
