@@ -147,6 +147,38 @@ struct ClientOutboxTests {
         #expect(seqs(frames) == Array(1...14))
     }
 
+    /// A stream catching up at full speed while the history is read: the held-back
+    /// lines the history covers give way, and the newer ones all come through.
+    @Test func aBurstDuringTheHistoryReadLosesNothingTheHistoryDoesNotCover() async {
+        let burst = lineFrames(101...200)  // frames of one size
+        let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
+        let ticket = outbox.beginSubscription(to: stream, batchable: false)
+        outbox.deliver(burst.map { (stream, $0) })
+        let history = lineFrames(191...195)
+        outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
+        let frames = await drain(outbox)
+        #expect(seqs(frames) == Array(196...200))
+        #expect(!frames.contains { $0["type"] as? String == "log.gap" })
+    }
+
+    /// A history read older than the held-back lines kept: what neither covers is a gap, before the kept lines.
+    @Test func heldBackLinesDroppedAfterTheHistoryAreAGapBeforeTheRest() async {
+        let burst = lineFrames(101...200)  // frames of one size
+        let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
+        let ticket = outbox.beginSubscription(to: stream, batchable: false)
+        outbox.deliver(burst.map { (stream, $0) })
+        let history = lineFrames(101...150)
+        outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
+        let frames = await drain(outbox)
+        #expect(frames.first?["type"] as? String == "log.gap")
+        let gaps = frames.filter { $0["type"] as? String == "log.gap" }.map { $0["data"] as! [String: Any] }
+        #expect(gaps.first?["fromSeq"] as? Int == 151 && gaps.first?["toSeq"] as? Int == 190)
+        // The queue has the same limit, so the gap frame may push the newest line out: it is reported too.
+        let delivered = seqs(frames)
+        #expect(delivered.count >= 9 && delivered == Array(191...(190 + delivered.count)))
+        #expect(max(delivered.last ?? 0, gaps.last?["toSeq"] as? Int ?? 0) == 200)
+    }
+
     @Test func dropsLinesOfASlowClientAndReportsThemAsAGap() async {
         let lines = lineFrames(1...100)
         let lineSize = lines[0].bytes.readableBytes

@@ -55,9 +55,9 @@ final class ClientOutbox: Sendable {
         /// Changes with every subscribe and recovery, so a stale history read cannot end a newer one's wait.
         var generation = 0
         /// Frames that arrived while the subscription waits for its history.
-        var heldBack: [StreamFrame]?
+        var heldBack: Deque<StreamFrame>?
         var heldBackBytes = 0
-        /// Lines that did not fit while held back.
+        /// The oldest held-back lines, dropped to make room for newer ones.
         var droppedWhileHeldBack: ClosedRange<Int>?
         /// The last line passed on: queued, or dropped and to be reported.
         var last: LinePosition?
@@ -324,13 +324,14 @@ extension ClientOutbox.State {
         if isShedding, pendingBytes <= limit / 2 { isShedding = false }
     }
 
-    /// Passes one frame of `stream` towards the client; returns how many lines were dropped (0 or 1).
+    /// Passes one frame of `stream` towards the client; returns how many lines were dropped.
     mutating func pass(_ frame: StreamFrame, of stream: StreamKey, limit: Int, ignoringHeldBack: Bool = false) -> Int {
+        if !ignoringHeldBack, subscriptions[stream]?.heldBack != nil {
+            // In place: a copy of the subscription would copy its held-back frames on every line.
+            return subscriptions[stream]?.holdBack(frame, limit: limit) ?? 0
+        }
         guard var subscription = subscriptions[stream] else { return 0 }
         defer { subscriptions[stream] = subscription }
-        if !ignoringHeldBack, subscription.heldBack != nil {
-            return subscription.holdBack(frame, limit: limit)
-        }
         guard let position = frame.position else {
             enqueue(.control(frame.bytes))
             return 0
@@ -358,24 +359,19 @@ extension ClientOutbox.State {
             let heldBack = subscription.heldBack
         else { return 0 }
         if let historyEnd, historyEnd.follows(subscription.last) { subscription.last = historyEnd }
+        // Lines dropped while held back are older than every held-back one; those
+        // the history (or recovery) did not cover become a gap before them.
+        if let unseen = subscription.droppedWhileHeldBack?.clamped(after: subscription.last?.seq ?? 0) {
+            subscription.dropped = subscription.dropped.including(unseen)
+            subscription.last = LinePosition(epoch: subscription.last?.epoch ?? "", seq: unseen.upperBound)
+        }
         subscription.heldBack = nil
         subscription.heldBackBytes = 0
-        let droppedWhileHeldBack = subscription.droppedWhileHeldBack
         subscription.droppedWhileHeldBack = nil
         subscriptions[stream] = subscription
         var dropped = 0
         for frame in heldBack {
             dropped += pass(frame, of: stream, limit: limit)
-        }
-        // Lines that did not fit while held back are newer than every held-back one.
-        if let droppedWhileHeldBack, var subscription = subscriptions[stream] {
-            let last = subscription.last
-            let unseen = droppedWhileHeldBack.clamped(after: last?.seq ?? 0)
-            if let unseen {
-                subscription.dropped = subscription.dropped.including(unseen)
-                subscription.last = LinePosition(epoch: last?.epoch ?? "", seq: unseen.upperBound)
-            }
-            subscriptions[stream] = subscription
         }
         return dropped
     }
@@ -396,15 +392,27 @@ extension ClientOutbox.State {
 }
 
 extension ClientOutbox.Subscription {
-    /// Holds a frame back during a history read; returns 1 if it was a line that did not fit.
+    /// Holds a frame back during a history read, dropping the oldest held-back
+    /// lines when they exceed `limit`; returns how many lines were dropped.
+    ///
+    /// The oldest go first because the newest are the ones the history cannot
+    /// hold: a stream catching up at full speed fills the limit with lines that
+    /// the history read, when it completes, already covers.
     mutating func holdBack(_ frame: StreamFrame, limit: Int) -> Int {
-        if let position = frame.position, heldBackBytes + frame.bytes.readableBytes > limit {
-            droppedWhileHeldBack = droppedWhileHeldBack.including(position.seq...position.seq)
-            return 1
-        }
-        heldBack?.append(frame)
+        guard var frames = heldBack else { return 0 }
+        heldBack = nil  // one owner of the buffer while it changes: no copy
+        defer { heldBack = frames }
+        frames.append(frame)
         heldBackBytes += frame.bytes.readableBytes
-        return 0
+        var dropped = 0
+        // Stream events are never dropped: only lines give way.
+        while heldBackBytes > limit, let index = frames.firstIndex(where: { $0.position != nil }) {
+            let oldest = frames.remove(at: index)
+            heldBackBytes -= oldest.bytes.readableBytes
+            if let seq = oldest.position?.seq { droppedWhileHeldBack = droppedWhileHeldBack.including(seq...seq) }
+            dropped += 1
+        }
+        return dropped
     }
 }
 
