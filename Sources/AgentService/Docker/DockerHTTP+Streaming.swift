@@ -37,8 +37,9 @@ extension DockerHTTP {
             var parts = inbound.makeAsyncIterator()
             let head: HTTPResponseHead
             do {
-                try await outbound.write(.head(requestHead(path: path, query: query)))
-                try await outbound.write(.end(nil))
+                // In one write: a GET is complete with its head, and Docker may answer and
+                // close before a separate `.end` write, which would then fail.
+                try await outbound.write(contentsOf: [.head(requestHead(path: path, query: query)), .end(nil)])
                 guard case .head(let received) = try await parts.next() else {
                     throw ReadCoalescingHandler.ResponseCutShort()
                 }
