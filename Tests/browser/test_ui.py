@@ -302,7 +302,8 @@ def test_stream_filter_shows_only_the_chosen_stream(driver, gateway):
     assert all(l["stream"] == "stdout" for l in tg(driver, "shownLines()"))
 
     select.select_by_value("all")
-    wait_until(lambda: tg(driver, "shownCount()") == tg(driver, "lineCount()"), 5, "all lines shown again")
+    # In one call: live lines arrive between two calls.
+    wait_until(lambda: tg(driver, "shownCount() === window.tailgate.lineCount()"), 5, "all lines shown again")
     assert {r["stream"] for r in dom_rows(driver)} <= {"stdout", "stderr"}
 
 
@@ -312,12 +313,20 @@ def test_search_filters_counts_and_highlights(driver, gateway):
 
     search.send_keys("ERR 1")  # case-insensitive text search
     wait_until(lambda: tg(driver, "query()")["kind"] == "text", 5, "the text query")
-    wait_until(lambda: counter(driver)[0] < counter(driver)[1], 5, "the counter to show a subset")
-    shown_lines = tg(driver, "shownLines()")
+    wait_until(lambda: (lambda shown, total: shown < total)(*counter(driver)), 5, "the counter to show a subset")
+    # One snapshot (one JS call): matching live lines keep arriving between calls.
+    snapshot = driver.execute_script(
+        "const t = window.tailgate, lines = t.shownLines();"
+        "return {lines, shown: t.shownCount(), all: t.lineCount(),"
+        " counter: document.querySelector('[data-testid=\"match-counter\"]').textContent.trim()}"
+    )
+    shown_lines = snapshot["lines"]
     assert shown_lines and all("err 1" in l["message"] for l in shown_lines), shown_lines[:5]
-    shown_n, total = counter(driver)
-    assert shown_n == len(shown_lines) == tg(driver, "shownCount()")
-    assert total <= tg(driver, "lineCount()")
+    m = COUNTER_RE.match(snapshot["counter"])
+    assert m, f"match-counter says {snapshot['counter']!r}"
+    shown_n, total = int(m.group(1)), int(m.group(2))
+    assert shown_n == len(shown_lines) == snapshot["shown"]
+    assert total <= snapshot["all"]
     rows = dom_rows(driver)
     assert rows and all(r["marks"] and all(m.lower() == "err 1" for m in r["marks"]) for r in rows), rows[:5]
     # Highlighted: a visible <mark> with its own background (one JS call: rows are re-filled live).
@@ -349,7 +358,7 @@ def test_search_filters_counts_and_highlights(driver, gateway):
     # Escape clears it.
     search.send_keys(Keys.ESCAPE)
     wait_until(lambda: search.get_attribute("value") == "", 5, "the cleared search")
-    wait_until(lambda: counter(driver)[0] == counter(driver)[1], 5, "every line counted again")
+    wait_until(lambda: (lambda shown, total: shown == total)(*counter(driver)), 5, "every line counted again")
     assert not driver.find_elements(By.CSS_SELECTOR, f"{ROW} mark")
 
 
