@@ -1,5 +1,4 @@
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import Shared
@@ -40,17 +39,7 @@ func buildApplication(
     let router = try buildRouter(configuration, fleet: hub.fleet, health: health, metrics: metrics)
     return Application(
         router: router,
-        server: .guardedWebSocketUpgrade(
-            webSocketRouter: buildWebSocketRouter(configuration, hub: hub, logger: logger),
-            configuration: .init(
-                ws: .init(
-                    // Room for a client message over the 64 KiB limit, which gets a `too_large` answer, not a dropped connection.
-                    maxFrameSize: 1 << 20,
-                    closeTimeout: configuration.streams.closeTimeout
-                )
-            ),
-            policy: configuration.access
-        ),
+        server: .gateway(hub: hub, policy: configuration.access),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tailgate-gateway"),
         onServerRunning: { _ in logger.info("gateway running", metadata: ["instance": "\(hub.instanceID)"]) },
         logger: logger

@@ -108,10 +108,10 @@ struct ClientOutboxTests {
     let stream = StreamKey(agent: try! AgentID("a"), container: try! ContainerID(String(repeating: "ab", count: 32)))
 
     /// Everything the writer would send now, decoded.
-    func drain(_ outbox: ClientOutbox) async -> [[String: Any]] {
+    func drain(_ outbox: ClientOutbox) -> [[String: Any]] {
         outbox.close(.normalClosure, reason: "", discardingQueue: false)
         var frames: [[String: Any]] = []
-        while let batch = await outbox.nextBatch() {
+        while case .write(let batch) = outbox.next(wakingWhenReady: {}) {
             for frame in batch.frames {
                 frames.append(try! JSONSerialization.jsonObject(with: Data(frame.readableBytesView)) as! [String: Any])
             }
@@ -131,7 +131,7 @@ struct ClientOutboxTests {
         }
     }
 
-    @Test func mergesHeldBackLinesAfterTheHistoryWithoutRepeats() async {
+    @Test func mergesHeldBackLinesAfterTheHistoryWithoutRepeats() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
         outbox.deliver(lineFrames(8...12).map { (stream, $0) })
@@ -142,34 +142,34 @@ struct ClientOutboxTests {
             historyEnd: history.last?.position
         )
         outbox.deliver(lineFrames(12...14).map { (stream, $0) })
-        let frames = await drain(outbox)
+        let frames = drain(outbox)
         #expect(frames.first?["type"] as? String == "log.history" && frames.first?["id"] as? String == "s1")
         #expect(seqs(frames) == Array(1...14))
     }
 
     /// A stream catching up at full speed while the history is read: the held-back
     /// lines the history covers give way, and the newer ones all come through.
-    @Test func aBurstDuringTheHistoryReadLosesNothingTheHistoryDoesNotCover() async {
+    @Test func aBurstDuringTheHistoryReadLosesNothingTheHistoryDoesNotCover() {
         let burst = lineFrames(101...200)  // frames of one size
         let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
         outbox.deliver(burst.map { (stream, $0) })
         let history = lineFrames(191...195)
         outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
-        let frames = await drain(outbox)
+        let frames = drain(outbox)
         #expect(seqs(frames) == Array(196...200))
         #expect(!frames.contains { $0["type"] as? String == "log.gap" })
     }
 
     /// A history read older than the held-back lines kept: what neither covers is a gap, before the kept lines.
-    @Test func heldBackLinesDroppedAfterTheHistoryAreAGapBeforeTheRest() async {
+    @Test func heldBackLinesDroppedAfterTheHistoryAreAGapBeforeTheRest() {
         let burst = lineFrames(101...200)  // frames of one size
         let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
         outbox.deliver(burst.map { (stream, $0) })
         let history = lineFrames(101...150)
         outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
-        let frames = await drain(outbox)
+        let frames = drain(outbox)
         #expect(frames.first?["type"] as? String == "log.gap")
         let gaps = frames.filter { $0["type"] as? String == "log.gap" }.map { $0["data"] as! [String: Any] }
         #expect(gaps.first?["fromSeq"] as? Int == 151 && gaps.first?["toSeq"] as? Int == 190)
@@ -179,13 +179,13 @@ struct ClientOutboxTests {
         #expect(max(delivered.last ?? 0, gaps.last?["toSeq"] as? Int ?? 0) == 200)
     }
 
-    @Test func dropsLinesOfASlowClientAndReportsThemAsAGap() async {
+    @Test func dropsLinesOfASlowClientAndReportsThemAsAGap() {
         let lines = lineFrames(1...100)
         let lineSize = lines[0].bytes.readableBytes
         let outbox = ClientOutbox(limit: lineSize * 10, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
         outbox.deliver(lines.map { (stream, $0) })
-        let frames = await drain(outbox)
+        let frames = drain(outbox)
         let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
         let delivered = seqs(frames)
         #expect(delivered.count >= 9 && delivered == Array(1...delivered.count))
@@ -193,7 +193,7 @@ struct ClientOutboxTests {
         #expect(frames.contains { $0["type"] as? String == "log.lines" })
     }
 
-    @Test func recoveryFillsWhatWasMissedAndReportsTheRest() async {
+    @Test func recoveryFillsWhatWasMissedAndReportsTheRest() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
         outbox.deliver(lineFrames(1...5).map { (stream, $0) })
@@ -202,17 +202,17 @@ struct ClientOutboxTests {
         outbox.deliver(lineFrames(20...22).map { (stream, $0) })
         let window = HistoryWindow(lines: lineFrames(10...21), epoch: "e1", latestSeq: 21)
         outbox.completeRecovery(of: stream, ticket: ticket, missed: window.lines(after: ticket.last!))
-        let frames = await drain(outbox)
+        let frames = drain(outbox)
         #expect(seqs(frames) == Array(1...5) + Array(10...22))
         let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
         #expect(gap?["fromSeq"] as? Int == 6 && gap?["toSeq"] as? Int == 9)
     }
 
-    @Test func aNewEpochIsNotMistakenForOldLines() async {
+    @Test func aNewEpochIsNotMistakenForOldLines() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
         outbox.deliver((lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new")).map { (stream, $0) })
-        #expect(seqs(await drain(outbox)) == Array(1...50) + [1, 2, 3])
+        #expect(seqs(drain(outbox)) == Array(1...50) + [1, 2, 3])
     }
 }
 

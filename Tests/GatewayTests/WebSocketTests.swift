@@ -30,7 +30,10 @@ extension Integration {
 
             // Not an upgrade at all, or a hostile agent id in the path.
             #expect(try await fixture.gateway.get("/api/logs/ws").status == 426)
-            #expect(try await upgrade("/api/agents/%7B/logs/ws", authorized).status != 101)
+            let hostile = try await upgrade("/api/agents/%7B/logs/ws", authorized)
+            #expect(hostile.status == 400 && hostile.errorCode == "bad_request", "a JSON error, not an upgrade")
+            let elsewhere = try await upgrade("/api/agents", authorized)
+            #expect(elsewhere.status == 200, "an upgrade header elsewhere is ignored: \(elsewhere.status)")
         }
     }
 

@@ -1,8 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
-import Logging
 import Shared
 
 /// Every plain HTTP route of SPEC §3.
@@ -47,29 +45,10 @@ func buildRouter(
         throw APIError(status: .upgradeRequired, code: "upgrade_required", message: "this is a WebSocket endpoint")
     }
     api.get("logs/ws", use: upgradeRequired)
-    api.get("agents/{agentId}/logs/ws", use: upgradeRequired)
-    return router
-}
-
-/// The log WebSockets; requests get here only past the `WebSocketUpgradeGuard`,
-/// and `AccessMiddleware` checks them once more.
-func buildWebSocketRouter(_ configuration: GatewayConfiguration, hub: LogStreamHub, logger: Logger) -> Router<BasicWebSocketRequestContext> {
-    let router = Router(context: BasicWebSocketRequestContext.self)
-    router.add(middleware: AccessMiddleware(policy: configuration.access))
-    router.ws("/api/logs/ws") { inbound, outbound, _ in
-        await LogSession(hub: hub, routeAgent: nil, logger: logger).run(inbound: inbound, outbound: outbound)
+    api.get("agents/{agentId}/logs/ws") { request, context in
+        _ = try agentID(context)  // a bad id is the answer, before the missing upgrade
+        return try upgradeRequired(request, context)
     }
-    router.ws(
-        "/api/agents/{agentId}/logs/ws",
-        shouldUpgrade: { _, context in
-            _ = try agentID(context)
-            return .upgrade([:])
-        },
-        onUpgrade: { inbound, outbound, context in
-            guard let agent = try? agentID(context.requestContext) else { return }
-            await LogSession(hub: hub, routeAgent: agent, logger: logger).run(inbound: inbound, outbound: outbound)
-        }
-    )
     return router
 }
 

@@ -1,18 +1,15 @@
-import Hummingbird
-import HummingbirdCore
-import HummingbirdWebSocket
-import Logging
 import NIOCore
 import NIOHTTP1
 
 /// Lets only allowed requests upgrade to a WebSocket, and makes refused ones
 /// get a real answer.
 ///
-/// Hummingbird answers every refused upgrade with an empty 400. SPEC §3 wants
-/// 401 (or 403) with a JSON body, so this handler sits in front of NIO's
-/// upgrade handler: for a request the `AccessPolicy` refuses it removes the
-/// `Upgrade` header, so the request is not an upgrade attempt at all and the
-/// HTTP router answers it, with `AccessMiddleware` producing the error.
+/// NIO's upgrade handler can only answer a refused upgrade with an empty 400.
+/// SPEC §3 wants 401 (or 403) with a JSON body, so this handler sits in front
+/// of it: from a request that may not upgrade (not a log WebSocket path, or
+/// one the `AccessPolicy` refuses) it removes the `Upgrade` header, so the
+/// request is not an upgrade attempt at all and the HTTP router answers it,
+/// with `AccessMiddleware` or the route producing the error.
 final class WebSocketUpgradeGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -28,12 +25,17 @@ final class WebSocketUpgradeGuard: ChannelInboundHandler, RemovableChannelHandle
             context.fireChannelRead(data)
             return
         }
-        if head.headers.contains(name: "upgrade"), policy.decide(Self.credentials(head)) != .allowed {
+        if head.headers.contains(name: "upgrade"), !Self.mayUpgrade(head, policy: policy) {
             head.headers.remove(name: "upgrade")
         }
         context.fireChannelRead(wrapInboundOut(.head(head)))
         // Only the first request of a connection can be an upgrade: NIO's upgrade handler leaves after it.
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// A GET of a log WebSocket path that the policy allows.
+    static func mayUpgrade(_ head: HTTPRequestHead, policy: AccessPolicy) -> Bool {
+        head.method == .GET && LogSocketPath(uri: head.uri) != nil && policy.decide(credentials(head)) == .allowed
     }
 
     private static func credentials(_ head: HTTPRequestHead) -> AccessPolicy.Credentials {
@@ -45,47 +47,5 @@ final class WebSocketUpgradeGuard: ChannelInboundHandler, RemovableChannelHandle
             origin: head.headers["origin"].first,
             host: head.headers["host"].first
         )
-    }
-}
-
-/// Hummingbird's HTTP/1 + WebSocket channel with a `WebSocketUpgradeGuard` in front of the upgrade.
-struct GuardedWebSocketUpgradeChannel: ServerChildChannel {
-    typealias Value = HTTP1WebSocketUpgradeChannel.Value
-
-    let upgradeChannel: HTTP1WebSocketUpgradeChannel
-    let policy: AccessPolicy
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        upgradeChannel.setup(channel: channel, logger: logger).flatMapThrowing { [policy] value in
-            let operations = channel.pipeline.syncOperations
-            let upgrader = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
-            try operations.addHandler(WebSocketUpgradeGuard(policy: policy), position: .before(upgrader))
-            return value
-        }
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await upgradeChannel.handle(value: value, logger: logger)
-    }
-}
-
-extension HTTPServerBuilder {
-    /// HTTP/1 with WebSocket upgrades through `webSocketRouter`, guarded by `policy`.
-    static func guardedWebSocketUpgrade<WebSocketRouter: HTTPResponderBuilder>(
-        webSocketRouter: WebSocketRouter,
-        configuration: HTTP1WebSocketUpgradeChannel.Configuration,
-        policy: AccessPolicy
-    ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
-        let webSocketResponder = webSocketRouter.buildResponder()
-        return HTTPServerBuilder { responder in
-            GuardedWebSocketUpgradeChannel(
-                upgradeChannel: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    webSocketResponder: webSocketResponder,
-                    configuration: configuration
-                ),
-                policy: policy
-            )
-        }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 
 /// The outbound side of one log WebSocket: a queue bounded in bytes, filled
 /// by the Redis reader (live frames) and by the session (replies), drained by
-/// the connection's writer task.
+/// the connection's `LogSocketHandler` on its event loop.
 ///
 /// Nobody ever waits for a client here: when the queue is full, that
 /// client's live lines are dropped, remembered as a seq range per stream,
@@ -28,6 +28,15 @@ final class ClientOutbox: Sendable {
     struct CloseRequest: Sendable {
         var code: WebSocketErrorCode
         var reason: String
+    }
+
+    /// What the connection's writer is to do now.
+    enum Output {
+        case write(Batch)
+        /// Nothing to write: the writer is woken once there is.
+        case wait
+        /// Close the connection with this request; nil when the client is gone.
+        case close(CloseRequest?)
     }
 
     /// A subscription's state at the start of a history read, to hand back when it is done.
@@ -80,7 +89,8 @@ final class ClientOutbox: Sendable {
         var isShedding = false
         var subscriptions: [StreamKey: Subscription] = [:]
         var closing: Closing?
-        var writer: CheckedContinuation<Void, Never>?
+        /// Wakes the writer, which waits for something to write.
+        var writer: (@Sendable () -> Void)?
         var readerWaitingForRoom: CheckedContinuation<Void, Never>?
     }
 
@@ -106,7 +116,7 @@ final class ClientOutbox: Sendable {
             state.enqueue(.control(frame))
             return state.takeWriter()
         }
-        writer?.resume()
+        writer?()
     }
 
     /// Live frames from the streams' Redis channels, in order (called by the Redis
@@ -120,7 +130,7 @@ final class ClientOutbox: Sendable {
             return (state.takeWriter(), dropped)
         }
         if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
-        writer?.resume()
+        writer?()
     }
 
     /// Starts (or restarts) a subscription: its live frames are held back until `completeSubscription`.
@@ -144,7 +154,7 @@ final class ClientOutbox: Sendable {
             return (state.takeWriter(), dropped)
         }
         if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
-        writer?.resume()
+        writer?()
     }
 
     func endSubscription(to stream: StreamKey) {
@@ -168,7 +178,7 @@ final class ClientOutbox: Sendable {
 
     /// Queues `log.gap` for what could not be recovered, the recovered lines, then the held-back ones.
     func completeRecovery(of stream: StreamKey, ticket: Ticket, missed: HistoryWindow.Continuation?) {
-        let (writer, dropped) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+        let (writer, dropped) = state.withLock { state -> ((@Sendable () -> Void)?, Int) in
             guard state.subscriptions[stream]?.generation == ticket.generation else { return (nil, 0) }
             if let missing = missed?.missing {
                 state.enqueue(.control(LineFrames.control(.gap, GapPayload(stream, missing))))
@@ -181,49 +191,45 @@ final class ClientOutbox: Sendable {
             return (state.takeWriter(), dropped)
         }
         if dropped > 0 { metrics.linesDropped.increment(by: dropped) }
-        writer?.resume()
+        writer?()
     }
 
     // MARK: Draining
 
-    /// The next frames to write, or nil when the connection is to close (see `closeRequest`).
-    func nextBatch() async -> Batch? {
-        while true {
-            enum Next {
-                case items([Item])
-                case finished
-                case wait
-            }
-            let next: Next = state.withLock { state in
-                if case .abandoned? = state.closing { return .finished }
-                state.queueUnreportedGaps()
-                guard !state.queue.isEmpty else { return state.closing == nil ? .wait : .finished }
-                var items: [Item] = []
-                var bytes = 0
-                while let item = state.queue.first, items.isEmpty || bytes + item.byteCount <= batchLimit {
-                    state.queue.removeFirst()
-                    items.append(item)
-                    bytes += item.byteCount
+    /// The next frames to write; when there are none, `wake` is called (once) as soon as there are.
+    func next(wakingWhenReady wake: @escaping @Sendable () -> Void) -> Output {
+        enum Next {
+            case items([Item])
+            case wait
+            case close(CloseRequest?)
+        }
+        let next: Next = state.withLock { state in
+            if case .abandoned? = state.closing { return .close(nil) }
+            state.queueUnreportedGaps()
+            guard !state.queue.isEmpty else {
+                guard case .requested(let request)? = state.closing else {
+                    state.writer = wake
+                    return .wait
                 }
-                return .items(items)
+                return .close(request)
             }
-            switch next {
-            case .items(let items): return Self.batch(items)
-            case .finished: return nil
-            case .wait:
-                await withCheckedContinuation { continuation in
-                    let isReady = state.withLock { state in
-                        guard state.queue.isEmpty, state.closing == nil, !state.hasUnreportedGaps else { return true }
-                        state.writer = continuation
-                        return false
-                    }
-                    if isReady { continuation.resume() }
-                }
+            var items: [Item] = []
+            var bytes = 0
+            while let item = state.queue.first, items.isEmpty || bytes + item.byteCount <= batchLimit {
+                state.queue.removeFirst()
+                items.append(item)
+                bytes += item.byteCount
             }
+            return .items(items)
+        }
+        switch next {
+        case .items(let items): return .write(Self.batch(items))
+        case .wait: return .wait
+        case .close(let request): return .close(request)
         }
     }
 
-    /// Called by the writer once a batch is on the wire (or in the socket's buffers).
+    /// Called by the writer once a batch is in the channel's buffers.
     func didWrite(_ batch: Batch) {
         let reader = state.withLock { state in
             state.pendingBytes -= batch.byteCount
@@ -249,7 +255,7 @@ final class ClientOutbox: Sendable {
     }
 
     /// Asks the writer to close the connection with `code`: after writing what
-    /// is queued, or at once with the queue discarded.
+    /// is queued, or at once with the queue discarded. The first request wins.
     func close(_ code: WebSocketErrorCode, reason: String, discardingQueue: Bool) {
         end(.requested(CloseRequest(code: code, reason: reason)), discardingQueue: discardingQueue)
     }
@@ -260,16 +266,9 @@ final class ClientOutbox: Sendable {
         end(.abandoned, discardingQueue: true)
     }
 
-    var closeRequest: CloseRequest? {
-        state.withLock { state in
-            guard case .requested(let request)? = state.closing else { return nil }
-            return request
-        }
-    }
-
     private func end(_ closing: Closing, discardingQueue: Bool) {
         let (writer, reader) = state.withLock { state in
-            guard state.closing == nil else { return (nil, nil) as (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) }
+            guard state.closing == nil else { return (nil, nil) as ((@Sendable () -> Void)?, CheckedContinuation<Void, Never>?) }
             state.closing = closing
             if discardingQueue {
                 state.pendingBytes -= state.queue.reduce(0) { $0 + $1.byteCount }
@@ -278,7 +277,7 @@ final class ClientOutbox: Sendable {
             defer { state.readerWaitingForRoom = nil }
             return (state.takeWriter(), state.readerWaitingForRoom)
         }
-        writer?.resume()
+        writer?()
         reader?.resume()
     }
 
@@ -315,7 +314,7 @@ extension ClientOutbox.State {
     }
 
     /// The writer, if it waits: to wake after a change (it looks for work itself).
-    mutating func takeWriter() -> CheckedContinuation<Void, Never>? {
+    mutating func takeWriter() -> (@Sendable () -> Void)? {
         defer { writer = nil }
         return writer
     }

@@ -1,108 +1,81 @@
-import HummingbirdWebSocket
-import Logging
 import NIOCore
-import NIOWebSocket
 import Shared
 
-/// One log WebSocket (SPEC §4): reads the client's messages and answers
-/// them, while a writer task sends whatever the connection's outbox holds.
+/// What one log WebSocket says (SPEC §4): answers the client's messages, one
+/// at a time, into the connection's outbox. The connection's `LogSocketHandler`
+/// reads the messages and writes what the outbox holds.
 struct LogSession: Sendable {
     let hub: LogStreamHub
     /// The agent named by the URL (`/api/agents/{agentId}/logs/ws`); nil on `/api/logs/ws`.
     let routeAgent: AgentID?
-    let logger: Logger
+    let outbox: ClientOutbox
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let outbox = ClientOutbox(limit: hub.settings.outboundQueueLimit, metrics: hub.metrics)
-        guard hub.open(outbox) else {
-            try? await outbound.close(.goingAway, reason: "the gateway is shutting down")
-            return
+    /// What the session keeps between messages.
+    struct State: Sendable {
+        var subscriptions: [StreamKey: ContainerInfo] = [:]
+        var badMessagesInARow = 0
+    }
+
+    /// One message from the client, read or refused.
+    enum Inbound: Sendable {
+        case message(ClientMessage)
+        case refused(id: MessageID?, ErrorPayload)
+    }
+
+    /// A client message being put together from its frames; never holds more than the limit.
+    struct MessageAssembly {
+        private var bytes = ByteBuffer()
+        private let isBinary: Bool
+        private var isTooLarge = false
+
+        init(isBinary: Bool) {
+            self.isBinary = isBinary
         }
-        let subscriptions = await withTaskGroup(of: [StreamKey: ContainerInfo]?.self) { group in
-            group.addTask {
-                let subscriptions = await self.readMessages(from: inbound, outbox: outbox)
-                outbox.abandon()  // the client left (no-op when the reader asked to close)
-                return subscriptions
+
+        mutating func append(_ data: ByteBuffer) {
+            guard !isTooLarge else { return }
+            guard bytes.readableBytes + data.readableBytes <= ClientMessageDecoder.maximumSize else {
+                isTooLarge = true
+                bytes = ByteBuffer()
+                return
             }
-            group.addTask {
-                await Self.writeFrames(from: outbox, to: outbound, metrics: hub.metrics)
-                return nil
-            }
-            var subscriptions: [StreamKey: ContainerInfo] = [:]
-            for await result in group {
-                if let result {
-                    subscriptions = result
-                } else {
-                    group.cancelAll()  // the writer closed the connection (or lost it): stop reading
-                }
-            }
-            return subscriptions
+            var data = data
+            bytes.writeBuffer(&data)
         }
-        for stream in subscriptions.keys {
+
+        var inbound: Inbound {
+            if isTooLarge {
+                return .refused(id: nil, ErrorPayload(code: .tooLarge, message: "message exceeds the limit of \(ClientMessageDecoder.maximumSize) bytes"))
+            }
+            if isBinary {
+                return .refused(id: nil, ErrorPayload(code: .badRequest, message: "binary messages are not supported; send JSON text"))
+            }
+            switch ClientMessageDecoder.decode(Array(bytes.readableBytesView)) {
+            case .success(let message): return .message(message)
+            case .failure(let error): return .refused(id: error.id, error.payload)
+            }
+        }
+    }
+
+    /// Answers one message once the outbox has room (a client that does not
+    /// read cannot make replies pile up); false when the connection is to close.
+    func answer(_ inbound: Inbound, state: inout State) async -> Bool {
+        await outbox.waitForRoom()
+        return await handle(inbound, state: &state)
+    }
+
+    /// Ends what a closed connection still holds.
+    func end(_ state: State) async {
+        for stream in state.subscriptions.keys {
             await hub.detach(stream, from: outbox)
         }
         hub.close(outbox)
     }
 
-    // MARK: Reading
-
-    /// What the reader keeps between messages.
-    private struct ReaderState {
-        var subscriptions: [StreamKey: ContainerInfo] = [:]
-        var badMessagesInARow = 0
-    }
-
-    /// Reads until the client leaves or must be closed; returns the subscriptions to end.
-    private func readMessages(from inbound: WebSocketInboundStream, outbox: ClientOutbox) async -> [StreamKey: ContainerInfo] {
-        var state = ReaderState()
-        var frames = inbound.makeAsyncIterator()
-        var message = ByteBuffer()
-        var isBinary = false
-        var isTooLarge = false
-        do {
-            while let frame = try await frames.next() {
-                if frame.opcode != .continuation {
-                    message.clear()
-                    isBinary = frame.opcode == .binary
-                    isTooLarge = false
-                }
-                // Never hold more than the limit, whatever the client sends.
-                if !isTooLarge, message.readableBytes + frame.data.readableBytes > ClientMessageDecoder.maximumSize {
-                    isTooLarge = true
-                    message = ByteBuffer()
-                } else if !isTooLarge {
-                    var data = frame.data
-                    message.writeBuffer(&data)
-                }
-                guard frame.fin else { continue }
-                await outbox.waitForRoom()
-                let decoded: Inbound =
-                    if isTooLarge {
-                        .refused(id: nil, ErrorPayload(code: .tooLarge, message: "message exceeds the limit of \(ClientMessageDecoder.maximumSize) bytes"))
-                    } else if isBinary {
-                        .refused(id: nil, ErrorPayload(code: .badRequest, message: "binary messages are not supported; send JSON text"))
-                    } else {
-                        switch ClientMessageDecoder.decode(Array(message.readableBytesView)) {
-                        case .success(let message): .message(message)
-                        case .failure(let error): .refused(id: error.id, error.payload)
-                        }
-                    }
-                guard await handle(decoded, state: &state, outbox: outbox) else { break }
-            }
-        } catch {
-            logger.debug("log WebSocket ended", metadata: ["error": "\(error)"])
-        }
-        return state.subscriptions
-    }
-
-    /// One message from the client, read or refused.
-    private enum Inbound {
-        case message(ClientMessage)
-        case refused(id: MessageID?, ErrorPayload)
-    }
+    // MARK: Answering
 
     /// Answers one message; false when the connection is to close.
-    private func handle(_ inbound: Inbound, state: inout ReaderState, outbox: ClientOutbox) async -> Bool {
+    private func handle(_ inbound: Inbound, state: inout State) async -> Bool {
         let refusal: (id: MessageID?, payload: ErrorPayload)?
         switch inbound {
         case .refused(let id, let payload):
@@ -110,8 +83,8 @@ struct LogSession: Sendable {
         case .message(let message):
             let problem: ErrorPayload? =
                 switch message.request {
-                case .subscribe(let request): await subscribe(request, id: message.id, state: &state, outbox: outbox)
-                case .unsubscribe(let request): await unsubscribe(request, id: message.id, state: &state, outbox: outbox)
+                case .subscribe(let request): await subscribe(request, id: message.id, state: &state)
+                case .unsubscribe(let request): await unsubscribe(request, id: message.id, state: &state)
                 }
             refusal = problem.map { (message.id, $0) }
         }
@@ -142,7 +115,7 @@ struct LogSession: Sendable {
     // MARK: Subscribe
 
     /// Answers a subscribe; returns the `error` payload for a bad request (the only kind that counts as bad).
-    private func subscribe(_ request: SubscribeRequest, id: MessageID?, state: inout ReaderState, outbox: ClientOutbox) async -> ErrorPayload? {
+    private func subscribe(_ request: SubscribeRequest, id: MessageID?, state: inout State) async -> ErrorPayload? {
         let agent: AgentID
         switch self.agent(requested: request.agentId) {
         case .success(let value): agent = value
@@ -227,7 +200,7 @@ struct LogSession: Sendable {
 
     // MARK: Unsubscribe
 
-    private func unsubscribe(_ request: UnsubscribeRequest, id: MessageID?, state: inout ReaderState, outbox: ClientOutbox) async -> ErrorPayload? {
+    private func unsubscribe(_ request: UnsubscribeRequest, id: MessageID?, state: inout State) async -> ErrorPayload? {
         let agent: AgentID
         switch self.agent(requested: request.agentId) {
         case .success(let value): agent = value
@@ -248,25 +221,5 @@ struct LogSession: Sendable {
         }
         outbox.send(LineFrames.control(.unsubscribed, id: id, StreamPayload(agentId: agent.rawValue, containerId: containerId)))
         return nil
-    }
-
-    // MARK: Writing
-
-    private static func writeFrames(from outbox: ClientOutbox, to outbound: WebSocketOutboundWriter, metrics: GatewayMetrics) async {
-        while let batch = await outbox.nextBatch() {
-            do {
-                for frame in batch.frames {
-                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame)))
-                }
-            } catch {
-                outbox.abandon()
-                return
-            }
-            metrics.linesDelivered.increment(by: batch.lineCount)
-            outbox.didWrite(batch)
-        }
-        if let close = outbox.closeRequest {
-            try? await outbound.close(close.code, reason: close.reason)
-        }
     }
 }
