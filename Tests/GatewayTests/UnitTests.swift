@@ -147,29 +147,28 @@ struct ClientOutboxTests {
         #expect(seqs(frames) == Array(1...14))
     }
 
-    /// A stream catching up at full speed while the history is read: the held-back
-    /// lines the history covers give way, and the newer ones all come through.
-    @Test func aBurstDuringTheHistoryReadLosesNothingTheHistoryDoesNotCover() {
+    /// Lines 101...200 arrive while the history (ending at `historyEnd`) is read, on an
+    /// outbox that holds 10 of them; what the client is sent once the history is in.
+    func framesAfterABurst(historyEnd: Int) -> [[String: Any]] {
         let burst = lineFrames(101...200)  // frames of one size
         let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
         outbox.deliver(burst.map { (stream, $0) })
-        let history = lineFrames(191...195)
-        outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
-        let frames = drain(outbox)
+        outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: LinePosition(epoch: "e1", seq: historyEnd))
+        return drain(outbox)
+    }
+
+    /// A stream catching up at full speed while the history is read: the held-back
+    /// lines the history covers give way, and the newer ones all come through.
+    @Test func aBurstDuringTheHistoryReadLosesNothingTheHistoryDoesNotCover() {
+        let frames = framesAfterABurst(historyEnd: 195)
         #expect(seqs(frames) == Array(196...200))
         #expect(!frames.contains { $0["type"] as? String == "log.gap" })
     }
 
     /// A history read older than the held-back lines kept: what neither covers is a gap, before the kept lines.
     @Test func heldBackLinesDroppedAfterTheHistoryAreAGapBeforeTheRest() {
-        let burst = lineFrames(101...200)  // frames of one size
-        let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
-        let ticket = outbox.beginSubscription(to: stream, batchable: false)
-        outbox.deliver(burst.map { (stream, $0) })
-        let history = lineFrames(101...150)
-        outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: history.last?.position)
-        let frames = drain(outbox)
+        let frames = framesAfterABurst(historyEnd: 150)
         #expect(frames.first?["type"] as? String == "log.gap")
         let gaps = frames.filter { $0["type"] as? String == "log.gap" }.map { $0["data"] as! [String: Any] }
         #expect(gaps.first?["fromSeq"] as? Int == 151 && gaps.first?["toSeq"] as? Int == 190)
