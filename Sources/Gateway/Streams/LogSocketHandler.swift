@@ -192,9 +192,10 @@ final class LogSocketHandler: ChannelDuplexHandler {
         guard let context, !isCloseSent else { return }
         var wrote = false
         defer { if wrote { context.flush() } }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let wake: @Sendable () -> Void = { handler.eventLoop.execute { handler.value.writeQueued() } }
         while context.channel.isWritable {
-            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-            switch outbox.next(wakingWhenReady: { handler.eventLoop.execute { handler.value.writeQueued() } }) {
+            switch outbox.next(wakingWhenReady: wake) {
             case .write(let batch):
                 for frame in batch.frames {
                     context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: nil)
