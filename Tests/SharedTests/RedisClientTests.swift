@@ -75,6 +75,21 @@ struct RedisClientTests {
         #expect(try await server.cli("GET", "n") == "11")
     }
 
+    @Test func luaScriptTakesThousandsOfTrailingArguments() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+        let script = RedisScript("redis.call('RPUSH', KEYS[1], unpack(ARGV, 2)); return ARGV[1]")
+        var frames = RedisBulkArguments()
+        for index in 0..<5000 { frames.append(Array("line \(index)\r\n\0".utf8)) }
+
+        #expect(try await client.run(script, keys: ["lines"], arguments: ["first"], trailing: frames).string() == "first")
+        let stored = try await client.send(RedisCommand("LRANGE", "lines", "0", "-1")).array()
+        #expect(stored.count == 5000)
+        #expect(stored.first == .bulkString(ByteBuffer(string: "line 0\r\n\0")))
+        #expect(stored.last == .bulkString(ByteBuffer(string: "line 4999\r\n\0")))
+    }
+
     @Test func subscriberReceivesHundredThousandMessagesInOrder() async throws {
         try await withSubscriber { server, client, subscriber in
             try await subscriber.subscribe(["numbers"])

@@ -17,6 +17,14 @@ struct LogLineFrameTests {
         #expect(String(decoding: bytes, as: UTF8.self).contains(#"\u0000"#))
     }
 
+    @Test(arguments: [0, 7, 10, 999_999, Int.max, -1, Int.min])
+    func writesSeqAsJSONNumber(seq: Int) throws {
+        var numbered = line
+        numbered.seq = seq
+        let frame = try JSONDecoder().decode(Frame<LogLine>.self, from: Data(LogLineFrame.encode(numbered)))
+        #expect(frame.data.seq == seq)
+    }
+
     @Test func readsSeqEpochAndLineObjectWithoutParsingTheMessage() throws {
         let bytes = LogLineFrame.encode(line)
         let parsed = try #require(bytes.withUnsafeBytes(LogLineFrame.parse))

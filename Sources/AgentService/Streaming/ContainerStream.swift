@@ -64,24 +64,30 @@ struct ContainerStream {
         var records: [DockerLogRecord] = []
         let template = LogLineFrame.Template(epoch: start.epoch, agentId: publisher.agentID.rawValue, containerId: container.rawValue)
 
-        func encodeNew(_ records: [DockerLogRecord]) -> [(frame: [UInt8], position: StreamPosition)] {
-            var lines: [(frame: [UInt8], position: StreamPosition)] = []
-            lines.reserveCapacity(records.count)
+        // Each frame is made in `frame`, whose storage is reused, then copied into its group.
+        var frame: [UInt8] = []
+        func encodeNew(_ records: [DockerLogRecord]) -> [EncodedLines] {
+            var groups: [EncodedLines] = []
+            var frames = RedisBulkArguments()
             for record in records where filter.isNew(record) {
                 position.advance(past: record.timestamp)
-                var frame: [UInt8] = []
-                frame.reserveCapacity(template.estimatedSize(messageBytes: record.message.utf8.count))
+                frame.removeAll(keepingCapacity: true)
                 template.encode(seq: position.seq, timestamp: record.timestamp.text, stream: record.stream.rawValue, message: record.message, into: &frame)
-                lines.append((frame, position))
+                frames.append(frame)
+                if frames.count == Self.maxBatchLines {
+                    groups.append(EncodedLines(frames: frames, position: position))
+                    frames = RedisBulkArguments()
+                }
             }
-            return lines
+            if frames.count > 0 { groups.append(EncodedLines(frames: frames, position: position)) }
+            return groups
         }
 
         for try await var chunk in body {
             records.removeAll(keepingCapacity: true)
             try decoder.decode(&chunk, into: &records)
-            let lines = encodeNew(records)
-            if !lines.isEmpty { await pending.append(lines) }
+            let groups = encodeNew(records)
+            if !groups.isEmpty { await pending.append(groups) }
         }
         let last = encodeNew(try decoder.finish())
         if !last.isEmpty { await pending.append(last) }

@@ -1,3 +1,13 @@
+import DequeModule
+import Shared
+
+/// Log lines encoded for Redis: their `log.line` frames as script arguments,
+/// and the stream position just after the last of them.
+struct EncodedLines: Sendable {
+    var frames: RedisBulkArguments
+    var position: StreamPosition
+}
+
 /// Lines decoded from Docker but not yet in Redis, between a stream's reader and its publisher.
 ///
 /// Decoupling the two lets the reader keep decoding while a batch is in
@@ -5,8 +15,8 @@
 /// is bounded: when Redis is slow or down the reader waits, and Docker keeps
 /// the lines in its log file meanwhile.
 actor PendingLines {
-    /// Each frame with the stream position just after it, so any prefix can be saved as a batch.
-    private var lines: [(frame: [UInt8], position: StreamPosition)] = []
+    /// As the reader appended them, oldest first; batches are cut between groups.
+    private var groups: Deque<EncodedLines> = []
     private var bytes = 0
     private var isFinished = false
     private let byteLimit: Int
@@ -18,9 +28,11 @@ actor PendingLines {
     }
 
     /// Adds lines; waits while the buffer is full.
-    func append(_ newLines: [(frame: [UInt8], position: StreamPosition)]) async {
-        lines.append(contentsOf: newLines)
-        bytes += newLines.reduce(0) { $0 + $1.frame.count }
+    func append(_ newGroups: [EncodedLines]) async {
+        for group in newGroups {
+            groups.append(group)
+            bytes += group.frames.encoded.count
+        }
         waitingPublisher?.resume()
         waitingPublisher = nil
         while bytes > byteLimit, !isFinished {
@@ -37,21 +49,22 @@ actor PendingLines {
         waitingReader = nil
     }
 
-    /// Up to `maxLines` frames and the position after them; `nil` once finished and drained.
-    func nextBatch(maxLines: Int) async -> (frames: [[UInt8]], position: StreamPosition)? {
-        while lines.isEmpty {
+    /// The oldest groups, merged while they hold at most `maxLines` lines together
+    /// (a single group may hold more); `nil` once finished and drained.
+    func nextBatch(maxLines: Int) async -> EncodedLines? {
+        while groups.isEmpty {
             if isFinished { return nil }
             await withCheckedContinuation { waitingPublisher = $0 }
         }
-        let count = min(maxLines, lines.count)
-        // Copy the batch out before removing it: a slice kept alive across
-        // `removeFirst` would make it copy the whole backlog.
-        let frames = lines[..<count].map(\.frame)
-        let position = lines[count - 1].position
-        lines.removeFirst(count)
-        bytes -= frames.reduce(0) { $0 + $1.count }
+        var batch = groups.removeFirst()
+        while let next = groups.first, batch.frames.count + next.frames.count <= maxLines {
+            batch.frames.append(contentsOf: next.frames)
+            batch.position = next.position
+            groups.removeFirst()
+        }
+        bytes -= batch.frames.encoded.count
         waitingReader?.resume()
         waitingReader = nil
-        return (frames, position)
+        return batch
     }
 }

@@ -53,16 +53,16 @@ struct StreamPublisher: Sendable {
     }
 
     /// Appends `frames` (encoded `log.line` frames, oldest first) and saves `position`, which must include them.
-    func append(_ frames: [[UInt8]], upTo position: StreamPosition, of container: ContainerID) async throws {
-        let arguments: [RedisArgument] =
-            [
-                .int(historySize), .int(Int(retention.seconds)), .string(position.epoch), .int(position.seq),
-                .string(position.newestTimestamp?.text ?? ""), .int(position.linesAtNewestTimestamp),
-            ] + frames.map { .bytes($0) }
+    func append(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID) async throws {
+        let arguments: [RedisArgument] = [
+            .int(historySize), .int(Int(retention.seconds)), .string(position.epoch), .int(position.seq),
+            .string(position.newestTimestamp?.text ?? ""), .int(position.linesAtNewestTimestamp),
+        ]
         _ = try await redis.run(
             Self.appendLines,
             keys: [keys.history(agentID, container), keys.meta(agentID, container), keys.logs(agentID, container)],
-            arguments: arguments
+            arguments: arguments,
+            trailing: frames
         )
     }
 

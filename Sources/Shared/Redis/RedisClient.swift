@@ -37,8 +37,14 @@ public final class RedisClient: Service, Sendable {
         try await withConnection { try await $0.pipeline(commands) }
     }
 
-    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
-        try await withConnection { try await script.run(on: $0, keys: keys, arguments: arguments) }
+    /// Runs `script`; its arguments are `arguments`, then `trailing`.
+    public func run(
+        _ script: RedisScript,
+        keys: [String],
+        arguments: [RedisArgument],
+        trailing: RedisBulkArguments? = nil
+    ) async throws -> RESPValue {
+        try await withConnection { try await script.run(on: $0, keys: keys, arguments: arguments, trailing: trailing) }
     }
 
     /// A new subscriber connection; close it when done.

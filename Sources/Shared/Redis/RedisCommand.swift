@@ -8,34 +8,27 @@ public struct RedisCommand: Sendable, Equatable {
     /// The RESP bytes: `*<argc>\r\n` then `$<len>\r\n<arg>\r\n` per argument.
     public private(set) var encoded: [UInt8]
 
-    public init(_ name: String, _ arguments: [RedisArgument]) {
+    /// - Parameter trailing: arguments encoded beforehand, sent after `arguments`
+    ///   (the frames of a batch of log lines: thousands, without an array each).
+    public init(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments? = nil) {
         encoded = []
-        encoded.reserveCapacity(16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 })
-        appendDecimal(arguments.count + 1, prefix: UInt8(ascii: "*"))
-        appendBulk(name.utf8)
+        encoded.reserveCapacity(
+            16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + (trailing?.encoded.count ?? 0)
+        )
+        RESPEncoding.appendDecimal(arguments.count + 1 + (trailing?.count ?? 0), prefix: UInt8(ascii: "*"), to: &encoded)
+        RESPEncoding.appendBulk(name.utf8, to: &encoded)
         for argument in arguments {
             switch argument {
-            case .string(let string): appendBulk(string.utf8)
-            case .bytes(let bytes): appendBulk(bytes)
-            case .buffer(let buffer): appendBulk(buffer.readableBytesView)
+            case .string(let string): RESPEncoding.appendBulk(string.utf8, to: &encoded)
+            case .bytes(let bytes): RESPEncoding.appendBulk(bytes, to: &encoded)
+            case .buffer(let buffer): RESPEncoding.appendBulk(buffer.readableBytesView, to: &encoded)
             }
         }
+        if let trailing { encoded.append(contentsOf: trailing.encoded) }
     }
 
     public init(_ name: String, _ arguments: RedisArgument...) {
         self.init(name, arguments)
-    }
-
-    private mutating func appendBulk<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
-        appendDecimal(bytes.count, prefix: UInt8(ascii: "$"))
-        encoded.append(contentsOf: bytes)
-        encoded.append(contentsOf: [13, 10])
-    }
-
-    private mutating func appendDecimal(_ value: Int, prefix: UInt8) {
-        encoded.append(prefix)
-        encoded.append(contentsOf: String(value).utf8)
-        encoded.append(contentsOf: [13, 10])
     }
 }
 
@@ -55,5 +48,50 @@ public enum RedisArgument: Sendable, Equatable, ExpressibleByStringInterpolation
         case .bytes(let bytes): bytes.count
         case .buffer(let buffer): buffer.readableBytes
         }
+    }
+}
+
+/// Arguments encoded as RESP bulk strings one at a time into one buffer, for a
+/// command with very many of them: the agent appends each log line's frame as it
+/// makes it, and the batch reaches Redis without an array or a copy per line.
+public struct RedisBulkArguments: Sendable, Equatable {
+    /// `$<len>\r\n<arg>\r\n` per argument, in order.
+    public private(set) var encoded: [UInt8] = []
+    /// How many arguments `encoded` holds.
+    public private(set) var count = 0
+
+    public init(reservingCapacity byteCount: Int = 0) {
+        encoded.reserveCapacity(byteCount)
+    }
+
+    public mutating func append(_ argument: UnsafeRawBufferPointer) {
+        RESPEncoding.appendBulk(argument, to: &encoded)
+        count += 1
+    }
+
+    public mutating func append(_ argument: [UInt8]) {
+        argument.withUnsafeBytes { append($0) }
+    }
+
+    public mutating func append(contentsOf other: RedisBulkArguments) {
+        encoded.append(contentsOf: other.encoded)
+        count += other.count
+    }
+}
+
+enum RESPEncoding {
+    static func appendBulk<Bytes: Collection<UInt8>>(_ bytes: Bytes, to encoded: inout [UInt8]) {
+        appendDecimal(bytes.count, prefix: UInt8(ascii: "$"), to: &encoded)
+        encoded.append(contentsOf: bytes)
+        encoded.append(13)
+        encoded.append(10)
+    }
+
+    /// `<prefix><value>\r\n`.
+    static func appendDecimal(_ value: Int, prefix: UInt8, to encoded: inout [UInt8]) {
+        encoded.append(prefix)
+        ASCIIDecimal.append(value, to: &encoded)
+        encoded.append(13)
+        encoded.append(10)
     }
 }

@@ -44,7 +44,9 @@ public final class RedisConnection: Sendable {
     /// Runs commands in one round trip. Error replies stay in place as `.error`
     /// values so one failing command does not hide the others' results.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        guard !commands.isEmpty else { return [] }
+        guard commands.count > 1 else {
+            return commands.isEmpty ? [] : try await submit(encoded: commands[0].encoded, replyCount: 1)
+        }
         var encoded: [UInt8] = []
         encoded.reserveCapacity(commands.reduce(0) { $0 + $1.encoded.count })
         for command in commands { encoded.append(contentsOf: command.encoded) }

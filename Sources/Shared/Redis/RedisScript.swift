@@ -10,16 +10,21 @@ public final class RedisScript: Sendable {
         self.source = source
     }
 
-    public func run(on connection: RedisConnection, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
+    public func run(
+        on connection: RedisConnection,
+        keys: [String],
+        arguments: [RedisArgument],
+        trailing: RedisBulkArguments? = nil
+    ) async throws -> RESPValue {
         let tail: [RedisArgument] = [.int(keys.count)] + keys.map { .string($0) } + arguments
         if let sha = sha.withLock({ $0 }) {
-            let reply = try await connection.pipeline([RedisCommand("EVALSHA", [.string(sha)] + tail)])[0]
+            let reply = try await connection.pipeline([RedisCommand("EVALSHA", [.string(sha)] + tail, trailing: trailing)])[0]
             guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else { return try reply.checked() }
         }
         // EVAL runs the script and makes Redis cache it; SCRIPT LOAD gives us its digest.
         let replies = try await connection.pipeline([
             RedisCommand("SCRIPT", "LOAD", .string(source)),
-            RedisCommand("EVAL", [.string(source)] + tail),
+            RedisCommand("EVAL", [.string(source)] + tail, trailing: trailing),
         ])
         if let digest = try replies[0].string() {
             sha.withLock { $0 = digest }

@@ -57,12 +57,9 @@ public enum LogLineFrame {
             afterSeq = bytes
         }
 
-        /// The frame's size before escaping the message: a good capacity to reserve.
-        public func estimatedSize(messageBytes: Int) -> Int { LogLineFrame.head.count + afterSeq.count + 80 + messageBytes }
-
         public func encode(seq: Int, timestamp: String, stream: String, message: String, into bytes: inout [UInt8]) {
             bytes.append(contentsOf: LogLineFrame.head)
-            bytes.append(contentsOf: String(seq).utf8)
+            ASCIIDecimal.append(seq, to: &bytes)
             bytes.append(contentsOf: afterSeq)
             JSONString.appendEscaped(timestamp, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
