@@ -29,8 +29,10 @@ public struct DockerByteStream: AsyncSequence {
         var parts: NIOAsyncChannelInboundStream<DockerResponsePart>.AsyncIterator
         let http: DockerHTTP
 
-        /// nil when the response ended; throws `DockerError.unreachable` if the engine
-        /// goes away mid-stream, and `CancellationError` when the reading task is cancelled.
+        /// nil when the response ended; throws `CancellationError` when the reading task is
+        /// cancelled. A streaming GET's body lasts until the connection closes (HTTP/1.0),
+        /// so an engine that goes away mid-stream also ends it with nil, unless it cut a
+        /// response of known length short (`DockerError.unreachable`).
         public mutating func next() async throws -> ByteBuffer? {
             do {
                 while let part = try await parts.next() {

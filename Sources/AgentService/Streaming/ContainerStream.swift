@@ -33,31 +33,30 @@ struct ContainerStream {
         let saved = try await publisher.loadPosition(of: container)
         let start = saved ?? .fresh(epoch: StreamPublisher.makeEpoch())
         logger.debug("following", metadata: ["container": "\(container)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
-        try await docker.withLogs(
+        return try await docker.withLogs(
             id: container.rawValue,
             follow: true,
             since: saved?.newestTimestamp?.sinceQueryValue,
             tail: saved?.newestTimestamp == nil ? publisher.historySize : nil
         ) { body in
             let pending = PendingLines()
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await publish(from: pending) }
+                let outcome: Outcome
                 do {
-                    try await read(body, tty: details.tty, from: start, into: pending)
+                    outcome = try await read(body, tty: details.tty, from: start, into: pending)
                     await pending.finish()
                 } catch {
                     await pending.finish()
                     throw error
                 }
                 try await group.waitForAll()
+                return outcome
             }
         }
-
-        let after = try await docker.inspect(container.rawValue)
-        return after.running ? .interrupted : .containerStopped(reason: "container \(after.state)")
     }
 
-    private func read(_ body: DockerByteStream, tty: Bool, from start: StreamPosition, into pending: PendingLines) async throws {
+    private func read(_ body: DockerByteStream, tty: Bool, from start: StreamPosition, into pending: PendingLines) async throws -> Outcome {
         var decoder = DockerLogDecoder(tty: tty)
         var filter = ResumeFilter(resumingAt: start)
         var position = start
@@ -89,8 +88,15 @@ struct ContainerStream {
             let groups = encodeNew(records)
             if !groups.isEmpty { await pending.append(groups) }
         }
+
+        // Docker ends a followed log when the container stops, and a dropped connection looks
+        // the same (the body lasts until the connection closes). Only a stopped container's
+        // unfinished last line is whole: otherwise the next follow reads that line again.
+        let after = try await docker.inspect(container.rawValue)
+        guard !after.running else { return .interrupted }
         let last = encodeNew(try decoder.finish())
         if !last.isEmpty { await pending.append(last) }
+        return .containerStopped(reason: "container \(after.state)")
     }
 
     /// Writes batches until the reader is done; a failed batch is retried, never skipped.
