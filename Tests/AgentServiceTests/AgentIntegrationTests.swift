@@ -135,6 +135,23 @@ struct AgentIntegrationTests {
         }
     }
 
+    /// The log's end is also where a dropped connection would end it: the last line, left
+    /// without newline, goes out once Docker says the container stopped, then the end.
+    @Test func unfinishedLastLineOfAStoppedTTYContainerIsPublished() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(tty: true, script: "sleep 1; echo one; printf 'last words'") { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+            let ended = await harness.eventually(within: .seconds(15)) {
+                recorder.frames.contains { if case .other(let type, _) = $0 { type == "log.stream.ended" } else { false } }
+            }
+            #expect(ended, "agent log:\n\(harness.agentLog)")
+            #expect(recorder.lines.map(\.message) == ["one", "last words"])
+            #expect(recorder.lines.map(\.seq) == [1, 2])
+        }
+    }
+
     @Test func recoversFromRedisRestart() async throws {
         let harness = try await AgentHarness()
         try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done") { id, _ in

@@ -29,13 +29,23 @@ struct ContainerStream {
     static let batchInterval: Duration = .milliseconds(1)
 
     func run() async throws -> Outcome {
+        let outcome = try await publishLog(follow: true)
+        guard case .containerStopped = outcome else { return outcome }
+        // Docker ends a live follow as the container exits, before it reads the container's
+        // last output when that has no newline (a TTY's last prompt, say). One read of the
+        // finished log from the saved position publishes what the follow missed.
+        return try await publishLog(follow: false)
+    }
+
+    /// Publishes the log from the saved position (or its last `historySize` lines) until it ends.
+    private func publishLog(follow: Bool) async throws -> Outcome {
         let details = try await docker.inspect(container.rawValue)
         let saved = try await publisher.loadPosition(of: container)
         let start = saved ?? .fresh(epoch: StreamPublisher.makeEpoch())
-        logger.debug("following", metadata: ["container": "\(container)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
+        logger.debug("reading", metadata: ["container": "\(container)", "follow": "\(follow)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
         return try await docker.withLogs(
             id: container.rawValue,
-            follow: true,
+            follow: follow,
             since: saved?.newestTimestamp?.sinceQueryValue,
             tail: saved?.newestTimestamp == nil ? publisher.historySize : nil
         ) { body in
