@@ -3,7 +3,8 @@ import NIOCore
 import Shared
 
 /// One pass of following a container's log into Redis: from the saved
-/// position (or the last `historySize` lines) until the container stops.
+/// position (or the last `historySize` lines) until the container stops,
+/// then one read of the finished log for the output the follow missed.
 ///
 /// A reader task decodes Docker's bytes into frames while a publisher task
 /// writes them to Redis in batches; `PendingLines` sits between them.

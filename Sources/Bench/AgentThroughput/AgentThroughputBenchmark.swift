@@ -57,7 +57,7 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
             progressNote("agent-throughput run \(run)/\(runs): \(lines) lines")
             let result = try await benchmark.measure()
             progressNote(
-                "  curl follow \(NumberFormat.grouped(result.rawFollow.linesPerSecond)), live \(NumberFormat.grouped(result.live.linesPerSecond)) lines/s, catch-up \(NumberFormat.grouped(result.catchUp.linesPerSecond)), raw \(NumberFormat.grouped(result.raw.linesPerSecond))"
+                "  curl follow \(NumberFormat.grouped(result.rawFollow.linesPerSecond)), live \(NumberFormat.grouped(result.live.linesPerSecond)) lines/s, catch-up \(NumberFormat.grouped(result.catchUp.linesPerSecond)), raw \(NumberFormat.grouped(result.raw.linesPerSecond)); side by side: agent \(NumberFormat.grouped(result.sideBySide.agent.linesPerSecond)), curl \(NumberFormat.grouped(result.sideBySide.curl.linesPerSecond))"
             )
             results.append(result)
         }
@@ -90,9 +90,16 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
             "container writes its log (`seq` → dockerd json-file)", written.formatted(NumberFormat.grouped),
             NumberFormat.ratio(written.median / raw.median), NumberFormat.ratio(written.median / rawFollow.median), "—", "—", "—", "—", "—"
         )
+        let curlBeside = Spread(results.map(\.sideBySide.curl.linesPerSecond))
+        table.add(
+            "side by side: curl follows a live log while the agent follows it too", curlBeside.formatted(NumberFormat.grouped),
+            NumberFormat.ratio(curlBeside.median / raw.median), NumberFormat.ratio(curlBeside.median / rawFollow.median),
+            "—", "—", "—", "—", median(results.map(\.sideBySide.curl.dockerdCPUPer100k))
+        )
         for (label, follows) in [
             ("agent, live follow (from first line to seq = N)", results.map(\.live)),
             ("agent, catch-up on the finished log (resume from a saved position)", results.map(\.catchUp)),
+            ("side by side: the agent follows the log curl follows, at the same time", results.map(\.sideBySide.agent)),
         ] {
             let rate = Spread(follows.map(\.linesPerSecond))
             table.add(
@@ -113,6 +120,9 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
             CPU: medians; RSS: the largest peak. Agent logs: `\(logDirectory)`.
 
             \(table.rendered())
+
+            Side by side, agent lines/s ÷ curl lines/s per run: \(Spread(results.map(\.sideBySide.agentToCurl)).formatted(NumberFormat.ratio)) \
+            (dockerd serves both; the container writes to its log file whatever they read).
 
             """
     }
@@ -135,6 +145,13 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
         return [
             row("Agent, live follow of `seq 1 \(lines)`", results.map(\.live.linesPerSecond), against: liveFollow, goal: "≥ 0.90 (issue 3)"),
             row("Agent, catch-up on the finished log", results.map(\.catchUp.linesPerSecond), against: finishedRead, goal: "≥ 0.90 (issue 3)"),
+            SummaryRow(
+                scenario: "Agent, live follow beside curl following the same log at the same time (ratio: median of the runs' ratios)",
+                figure: Spread(results.map(\.sideBySide.agent.linesPerSecond)).formatted(NumberFormat.grouped) + " lines/s",
+                ceiling: "curl, same log, same time: \(Spread(results.map(\.sideBySide.curl.linesPerSecond)).formatted(NumberFormat.grouped)) lines/s",
+                ratio: NumberFormat.ratio(Spread(results.map(\.sideBySide.agentToCurl)).median),
+                goal: "≥ 0.90 (issue 3)"
+            ),
             row("Docker following a live log, curl", results.map(\.rawFollow.linesPerSecond), against: finishedRead),
             row("Docker writing the container's log", results.map(\.writtenLinesPerSecond), against: finishedRead),
         ]

@@ -14,6 +14,16 @@ struct AgentThroughputRun: Sendable {
         var catchUp: FollowMeasurement
         /// How fast the container's lines got into Docker's log: `seq` blocks when dockerd lags.
         var writtenLinesPerSecond: Double
+        /// The agent and curl following one more identical container's log at the same time.
+        var sideBySide: SideBySide
+    }
+
+    /// Two readers of one live log in the same seconds: a host whose speed changes from one
+    /// measurement to the next (steal time) changes both alike, so their ratio stays fair.
+    struct SideBySide: Sendable {
+        var agent: FollowMeasurement
+        var curl: RawReadMeasurement
+        var agentToCurl: Double { agent.linesPerSecond / curl.linesPerSecond }
     }
 
     let redis: RedisClient
@@ -62,12 +72,34 @@ struct AgentThroughputRun: Sendable {
                 try await docker.printStart(followed, afterSleeping: startDelay)
             }
             await docker.remove(name + "-curl")
-            return Result(raw: raw, rawFollow: rawFollow, live: live, catchUp: catchUp, writtenLinesPerSecond: Double(lines) / writeSeconds)
+
+            let sideBySide = try await withAgent(agentID) { agent in
+                try await followSideBySide(name: name + "-both", by: agent, watchedBy: gateway, curl: rawRead)
+            }
+            await docker.remove(name + "-both")
+            return Result(
+                raw: raw, rawFollow: rawFollow, live: live, catchUp: catchUp,
+                writtenLinesPerSecond: Double(lines) / writeSeconds, sideBySide: sideBySide
+            )
         } catch {
-            await docker.remove(name)
-            await docker.remove(name + "-curl")
+            for suffix in ["", "-curl", "-both"] { await docker.remove(name + suffix) }
             throw error
         }
+    }
+
+    /// curl and the agent follow one container's log from its first line, at the same time.
+    private func followSideBySide(
+        name: String,
+        by agent: AgentUnderTest,
+        watchedBy gateway: GatewayStandIn,
+        curl: RawLogRead
+    ) async throws -> SideBySide {
+        let container = try ContainerID(try await docker.run(name: name, script: "sleep \(startDelay); seq 1 \(lines)"))
+        async let curlFollow = curl.followLive(container: container.rawValue, lines: lines) {
+            try await docker.printStart(container.rawValue, afterSleeping: startDelay)
+        }
+        let agentFollow = try await follow(container, by: agent, watchedBy: gateway)
+        return SideBySide(agent: agentFollow, curl: try await curlFollow)
     }
 
     /// Takes a reference and waits until all `lines` are in Redis; the agent's CPU is read

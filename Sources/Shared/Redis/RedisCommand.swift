@@ -60,17 +60,11 @@ public struct RedisBulkArguments: Sendable, Equatable {
     /// How many arguments `encoded` holds.
     public private(set) var count = 0
 
-    public init(reservingCapacity byteCount: Int = 0) {
-        encoded.reserveCapacity(byteCount)
-    }
-
-    public mutating func append(_ argument: UnsafeRawBufferPointer) {
-        RESPEncoding.appendBulk(argument, to: &encoded)
-        count += 1
-    }
+    public init() {}
 
     public mutating func append(_ argument: [UInt8]) {
-        argument.withUnsafeBytes { append($0) }
+        RESPEncoding.appendBulk(argument, to: &encoded)
+        count += 1
     }
 
     public mutating func append(contentsOf other: RedisBulkArguments) {
