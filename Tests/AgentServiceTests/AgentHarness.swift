@@ -123,4 +123,9 @@ final class ChannelRecorder: Sendable {
     var lines: [LogLine] {
         frames.compactMap { if case .line(let line) = $0 { line } else { nil } }
     }
+
+    /// Whether `log.stream.ended` came.
+    var sawStreamEnded: Bool {
+        frames.contains { if case .other(let type, _) = $0 { type == "log.stream.ended" } else { false } }
+    }
 }
