@@ -30,17 +30,17 @@ struct ContainerStream {
     static let batchInterval: Duration = .milliseconds(1)
 
     func run() async throws -> Outcome {
-        let outcome = try await publishLog(follow: true)
+        let tty = try await docker.inspect(container.rawValue).tty
+        let outcome = try await publishLog(follow: true, tty: tty)
         guard case .containerStopped = outcome else { return outcome }
         // Docker ends a live follow as the container exits, before it reads the container's
         // last output when that has no newline (a TTY's last prompt, say). One read of the
         // finished log from the saved position publishes what the follow missed.
-        return try await publishLog(follow: false)
+        return try await publishLog(follow: false, tty: tty)
     }
 
     /// Publishes the log from the saved position (or its last `historySize` lines) until it ends.
-    private func publishLog(follow: Bool) async throws -> Outcome {
-        let details = try await docker.inspect(container.rawValue)
+    private func publishLog(follow: Bool, tty: Bool) async throws -> Outcome {
         let saved = try await publisher.loadPosition(of: container)
         let start = saved ?? .fresh(epoch: StreamPublisher.makeEpoch())
         logger.debug("reading", metadata: ["container": "\(container)", "follow": "\(follow)", "seq": "\(start.seq)", "epoch": "\(start.epoch)"])
@@ -55,7 +55,7 @@ struct ContainerStream {
                 group.addTask { try await publish(from: pending) }
                 let outcome: Outcome
                 do {
-                    outcome = try await read(body, tty: details.tty, from: start, into: pending)
+                    outcome = try await read(body, tty: tty, from: start, into: pending)
                     await pending.finish()
                 } catch {
                     await pending.finish()

@@ -42,7 +42,7 @@ public final class RedisClient: Service, Sendable {
         _ script: RedisScript,
         keys: [String],
         arguments: [RedisArgument],
-        trailing: RedisBulkArguments? = nil
+        trailing: RedisBulkArguments = RedisBulkArguments()
     ) async throws -> RESPValue {
         try await withConnection { try await script.run(on: $0, keys: keys, arguments: arguments, trailing: trailing) }
     }

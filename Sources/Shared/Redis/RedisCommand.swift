@@ -10,12 +10,12 @@ public struct RedisCommand: Sendable, Equatable {
 
     /// - Parameter trailing: arguments encoded beforehand, sent after `arguments`
     ///   (the frames of a batch of log lines: thousands, without an array each).
-    public init(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments? = nil) {
+    public init(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) {
         encoded = []
         encoded.reserveCapacity(
-            16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + (trailing?.encoded.count ?? 0)
+            16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + trailing.encoded.count
         )
-        RESPEncoding.appendDecimal(arguments.count + 1 + (trailing?.count ?? 0), prefix: UInt8(ascii: "*"), to: &encoded)
+        RESPEncoding.appendDecimal(arguments.count + 1 + trailing.count, prefix: UInt8(ascii: "*"), to: &encoded)
         RESPEncoding.appendBulk(name.utf8, to: &encoded)
         for argument in arguments {
             switch argument {
@@ -24,7 +24,7 @@ public struct RedisCommand: Sendable, Equatable {
             case .buffer(let buffer): RESPEncoding.appendBulk(buffer.readableBytesView, to: &encoded)
             }
         }
-        if let trailing { encoded.append(contentsOf: trailing.encoded) }
+        encoded.append(contentsOf: trailing.encoded)
     }
 
     public init(_ name: String, _ arguments: RedisArgument...) {

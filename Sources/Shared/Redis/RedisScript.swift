@@ -14,7 +14,7 @@ public final class RedisScript: Sendable {
         on connection: RedisConnection,
         keys: [String],
         arguments: [RedisArgument],
-        trailing: RedisBulkArguments? = nil
+        trailing: RedisBulkArguments = RedisBulkArguments()
     ) async throws -> RESPValue {
         let tail: [RedisArgument] = [.int(keys.count)] + keys.map { .string($0) } + arguments
         if let sha = sha.withLock({ $0 }) {
