@@ -14,7 +14,9 @@ struct StreamSettings: Sendable {
     /// Lines a stream's history holds (the agent's `--history` default): the default and maximum `tail`.
     var historyLimit = 1000
     /// Bytes queued for one connection before its live lines are dropped and reported as `log.gap`.
-    var outboundQueueLimit = 1 << 20
+    /// Enough for a client that keeps up on average to be descheduled for a moment on a busy
+    /// host (at 100k lines/s, 1 MiB was ~40 ms and lost lines); only a client that is behind holds it.
+    var outboundQueueLimit = 4 << 20
     var maximumSubscriptions = 100
     /// Bad client messages in a row after which the connection is closed with 1008.
     var maximumBadMessages = 20

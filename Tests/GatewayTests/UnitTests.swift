@@ -134,14 +134,14 @@ struct ClientOutboxTests {
     @Test func mergesHeldBackLinesAfterTheHistoryWithoutRepeats() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
-        outbox.deliver(lineFrames(8...12).map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: lineFrames(8...12))])
         let history = lineFrames(1...10)
         outbox.completeSubscription(
             to: stream, ticket: ticket,
             replies: [LineFrames.history(id: .string("s1"), stream: stream, epoch: "e1", complete: true, lines: history)],
             historyEnd: history.last?.position
         )
-        outbox.deliver(lineFrames(12...14).map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: lineFrames(12...14))])
         let frames = drain(outbox)
         #expect(frames.first?["type"] as? String == "log.history" && frames.first?["id"] as? String == "s1")
         #expect(seqs(frames) == Array(1...14))
@@ -153,7 +153,7 @@ struct ClientOutboxTests {
         let burst = lineFrames(101...200)  // frames of one size
         let outbox = ClientOutbox(limit: burst[0].bytes.readableBytes * 10, metrics: GatewayMetrics())
         let ticket = outbox.beginSubscription(to: stream, batchable: false)
-        outbox.deliver(burst.map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: burst)])
         outbox.completeSubscription(to: stream, ticket: ticket, replies: [], historyEnd: LinePosition(epoch: "e1", seq: historyEnd))
         return drain(outbox)
     }
@@ -183,7 +183,7 @@ struct ClientOutboxTests {
         let lineSize = lines[0].bytes.readableBytes
         let outbox = ClientOutbox(limit: lineSize * 10, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
-        outbox.deliver(lines.map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: lines)])
         let frames = drain(outbox)
         let gap = frames.first { $0["type"] as? String == "log.gap" }?["data"] as? [String: Any]
         let delivered = seqs(frames)
@@ -195,10 +195,10 @@ struct ClientOutboxTests {
     @Test func recoveryFillsWhatWasMissedAndReportsTheRest() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
-        outbox.deliver(lineFrames(1...5).map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: lineFrames(1...5))])
         let ticket = try! #require(outbox.beginRecovery()[stream])
         #expect(ticket.last == LinePosition(epoch: "e1", seq: 5))
-        outbox.deliver(lineFrames(20...22).map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: lineFrames(20...22))])
         let window = HistoryWindow(lines: lineFrames(10...21), epoch: "e1", latestSeq: 21)
         outbox.completeRecovery(of: stream, ticket: ticket, missed: window.lines(after: ticket.last!))
         let frames = drain(outbox)
@@ -207,10 +207,36 @@ struct ClientOutboxTests {
         #expect(gap?["fromSeq"] as? Int == 6 && gap?["toSeq"] as? Int == 9)
     }
 
+    /// A batching client gets a stream's lines as `log.lines` frames of at most one batch
+    /// (256 KiB of frames), in order, each stream's run apart; one that does not batch gets `log.line` each.
+    @Test func runsOfLinesBecomeBoundedBatchesPerStream() throws {
+        let other = StreamKey(agent: try AgentID("b"), container: try ContainerID(String(repeating: "cd", count: 32)))
+        let outbox = ClientOutbox(limit: 16 << 20, metrics: GatewayMetrics())
+        outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
+        outbox.completeSubscription(to: other, ticket: outbox.beginSubscription(to: other, batchable: false), replies: [], historyEnd: nil)
+        let many = lineFrames(1...3000)
+        outbox.deliver([
+            ClientOutbox.Run(stream: stream, frames: Array(many[..<1000])),
+            ClientOutbox.Run(stream: other, frames: lineFrames(1...2, container: String(repeating: "cd", count: 32))),
+            ClientOutbox.Run(stream: stream, frames: Array(many[1000...])),
+        ])
+        let frames = drain(outbox)
+        let batches = frames.filter { $0["type"] as? String == "log.lines" }
+        let lineSize = many[0].bytes.readableBytes
+        #expect(batches.count >= 3000 * lineSize / (256 << 10))
+        #expect(batches.allSatisfy { (($0["data"] as! [String: Any])["lines"] as! [Any]).count <= (256 << 10) / lineSize + 1 })
+        let singles = frames.filter { $0["type"] as? String == "log.line" }
+        #expect(singles.map { ($0["data"] as! [String: Any])["containerId"] as? String } == [other.container.rawValue, other.container.rawValue])
+        #expect(seqs(batches) == Array(1...3000))
+        // The other stream's lines come between the two runs, where they arrived.
+        let firstSingle = try #require(frames.firstIndex { $0["type"] as? String == "log.line" })
+        #expect(seqs(Array(frames[..<firstSingle])) == Array(1...1000))
+    }
+
     @Test func aNewEpochIsNotMistakenForOldLines() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
-        outbox.deliver((lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new")).map { (stream, $0) })
+        outbox.deliver([ClientOutbox.Run(stream: stream, frames: (lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new")))])
         #expect(seqs(drain(outbox)) == Array(1...50) + [1, 2, 3])
     }
 }

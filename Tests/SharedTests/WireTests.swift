@@ -27,10 +27,18 @@ struct LogLineFrameTests {
 
     @Test func readsSeqEpochAndLineObjectWithoutParsingTheMessage() throws {
         let bytes = LogLineFrame.encode(line)
-        let parsed = try #require(bytes.withUnsafeBytes(LogLineFrame.parse))
+        let parsed = try #require(bytes.withUnsafeBytes { LogLineFrame.parse($0) })
         #expect(parsed.seq == 42)
         #expect(parsed.epoch == "0123abcd")
         #expect(try JSONDecoder().decode(LogLine.self, from: Data(bytes[parsed.lineObject])) == line)
+    }
+
+    /// The gateway hands in the previous line's epoch; it must never stand in for a different one.
+    @Test(arguments: [nil, "0123abcd", "0123abc", "0123abcde", "3210abcd", ""])
+    func aKnownEpochIsUsedOnlyWhenItIsTheFramesOwn(known: String?) throws {
+        let bytes = LogLineFrame.encode(line)
+        let parsed = try #require(bytes.withUnsafeBytes { LogLineFrame.parse($0, knownEpoch: known) })
+        #expect(parsed.epoch == "0123abcd" && parsed.seq == 42)
     }
 
     @Test(arguments: [
@@ -42,7 +50,7 @@ struct LogLineFrameTests {
         #"{"type":"log.line","data":{"seq":1234567890123456789,"epoch":"e"}}"#,
     ])
     func otherFramesAreNotLines(_ text: String) {
-        #expect(Array(text.utf8).withUnsafeBytes(LogLineFrame.parse) == nil)
+        #expect(Array(text.utf8).withUnsafeBytes { LogLineFrame.parse($0) } == nil)
     }
 
     @Test func controlFramesRoundTrip() throws {
@@ -53,6 +61,20 @@ struct LogLineFrameTests {
         #expect(decoded.data == gap.data)
         let numbered = Frame(type: .error, id: .number(12), data: ErrorPayload(code: .badJSON, message: "x"))
         #expect(String(decoding: numbered.encoded(), as: UTF8.self).contains(#""id":12"#))
+    }
+}
+
+struct RawBytesTests {
+    @Test func comparesBytesByLengthAndContent() {
+        let abc = Array("abc".utf8), empty: [UInt8] = []
+        abc.withUnsafeBytes { abc in
+            #expect(abc.hasSameBytes(as: abc))
+            #expect(Array("abd".utf8).withUnsafeBytes { !abc.hasSameBytes(as: $0) })
+            #expect(Array("ab".utf8).withUnsafeBytes { !abc.hasSameBytes(as: $0) && abc.hasBytes($0, at: 0) && !abc.hasBytes($0, at: 2) })
+            #expect(Array("c".utf8).withUnsafeBytes { abc.hasBytes($0, at: 2) && !abc.hasBytes($0, at: 3) && !abc.hasBytes($0, at: -1) })
+            #expect(empty.withUnsafeBytes { abc.hasBytes($0, at: 3) && !abc.hasSameBytes(as: $0) && $0.hasSameBytes(as: UnsafeRawBufferPointer(start: nil, count: 0)) })
+            #expect("abc".hasUTF8(abc) && !"abcd".hasUTF8(abc) && !"".hasUTF8(abc))
+        }
     }
 }
 

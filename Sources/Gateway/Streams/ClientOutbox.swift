@@ -46,17 +46,32 @@ final class ClientOutbox: Sendable {
         var last: LinePosition?
     }
 
+    /// Consecutive frames of one stream, as the Redis reader hands them over.
+    struct Run: Sendable {
+        var stream: StreamKey
+        var frames: [StreamFrame]
+    }
+
     fileprivate enum Item {
         /// Replies, history, stream events: never dropped.
         case control(ByteBuffer)
-        case line(StreamKey, StreamFrame, batchable: Bool)
+        /// Consecutive lines of one stream: one `log.lines` frame for a batching
+        /// subscription, else one `log.line` frame each (then a run holds one line).
+        case lines(LineRun)
 
         var byteCount: Int {
             switch self {
             case .control(let bytes): bytes.readableBytes
-            case .line(_, let frame, _): frame.bytes.readableBytes
+            case .lines(let run): run.byteCount
             }
         }
+    }
+
+    fileprivate struct LineRun {
+        let stream: StreamKey
+        let batchable: Bool
+        var frames: [StreamFrame]
+        var byteCount: Int
     }
 
     fileprivate struct Subscription {
@@ -101,7 +116,7 @@ final class ClientOutbox: Sendable {
     private let metrics: GatewayMetrics
     private let state = Mutex(State())
     /// How much one batch takes from the queue: enough to batch lines, little enough to keep frames small.
-    private let batchLimit = 256 * 1024
+    fileprivate static let batchLimit = 256 * 1024
 
     init(limit: Int, metrics: GatewayMetrics) {
         self.limit = limit
@@ -120,12 +135,13 @@ final class ClientOutbox: Sendable {
     }
 
     /// Live frames from the streams' Redis channels, in order (called by the Redis
-    /// reader, never blocks): one lock and at most one writer wake-up for them all.
-    func deliver(_ frames: [(stream: StreamKey, frame: StreamFrame)]) {
+    /// reader, never blocks): one lock and at most one writer wake-up for them all,
+    /// and one look-up of its subscription per run of a stream's frames.
+    func deliver(_ runs: [Run]) {
         let (writer, dropped) = state.withLock { state in
             var dropped = 0
-            for (stream, frame) in frames {
-                dropped += state.pass(frame, of: stream, limit: limit)
+            for run in runs {
+                dropped += state.pass(run.frames, of: run.stream, limit: limit)
             }
             return (state.takeWriter(), dropped)
         }
@@ -183,10 +199,7 @@ final class ClientOutbox: Sendable {
             if let missing = missed?.missing {
                 state.enqueue(.control(LineFrames.control(.gap, GapPayload(stream, missing))))
             }
-            var dropped = 0
-            for line in missed?.lines ?? [] {
-                dropped += state.pass(line, of: stream, limit: limit, ignoringHeldBack: true)
-            }
+            var dropped = state.pass(missed?.lines ?? [], of: stream, limit: limit, ignoringHeldBack: true)
             dropped += state.releaseHeldBack(of: stream, generation: ticket.generation, after: nil, limit: limit)
             return (state.takeWriter(), dropped)
         }
@@ -215,7 +228,7 @@ final class ClientOutbox: Sendable {
             }
             var items: [Item] = []
             var bytes = 0
-            while let item = state.queue.first, items.isEmpty || bytes + item.byteCount <= batchLimit {
+            while let item = state.queue.first, items.isEmpty || bytes + item.byteCount <= Self.batchLimit {
                 state.queue.removeFirst()
                 items.append(item)
                 bytes += item.byteCount
@@ -281,26 +294,20 @@ final class ClientOutbox: Sendable {
         reader?.resume()
     }
 
-    /// Turns queued items into frames: runs of lines of one batching subscription become one `log.lines`.
+    /// Turns queued items into frames: a run of lines of a batching subscription becomes one `log.lines`.
     private static func batch(_ items: [Item]) -> Batch {
         var batch = Batch()
-        var index = items.startIndex
-        while index < items.endIndex {
-            batch.byteCount += items[index].byteCount
-            switch items[index] {
+        for item in items {
+            batch.byteCount += item.byteCount
+            switch item {
             case .control(let bytes):
                 batch.frames.append(bytes)
-                index += 1
-            case .line(let stream, let frame, let batchable):
-                var run = [frame]
-                index += 1
-                while batchable, index < items.endIndex, case .line(stream, let next, true) = items[index] {
-                    run.append(next)
-                    batch.byteCount += next.bytes.readableBytes
-                    index += 1
-                }
-                batch.frames.append(run.count == 1 ? frame.bytes : LineFrames.lines(stream: stream, lines: run))
-                batch.lineCount += run.count
+            case .lines(let run) where run.frames.count == 1:
+                batch.frames.append(run.frames[0].bytes)
+                batch.lineCount += 1
+            case .lines(let run):
+                batch.frames.append(LineFrames.lines(stream: run.stream, lines: run.frames))
+                batch.lineCount += run.frames.count
             }
         }
         return batch
@@ -313,6 +320,23 @@ extension ClientOutbox.State {
         pendingBytes += item.byteCount
     }
 
+    /// Queues a line: onto the run at the end of the queue when it is the same
+    /// batching stream's and stays within a batch, else as a run of its own.
+    mutating func enqueueLine(_ frame: StreamFrame, of stream: StreamKey, batchable: Bool) {
+        let size = frame.bytes.readableBytes
+        if batchable, case .lines(var run)? = queue.last, run.batchable, run.stream == stream,
+            run.byteCount + size <= ClientOutbox.batchLimit
+        {
+            queue.removeLast()  // the run's only owner now: appending does not copy its frames
+            run.frames.append(frame)
+            run.byteCount += size
+            queue.append(.lines(run))
+        } else {
+            queue.append(.lines(ClientOutbox.LineRun(stream: stream, batchable: batchable, frames: [frame], byteCount: size)))
+        }
+        pendingBytes += size
+    }
+
     /// The writer, if it waits: to wake after a change (it looks for work itself).
     mutating func takeWriter() -> (@Sendable () -> Void)? {
         defer { writer = nil }
@@ -323,33 +347,38 @@ extension ClientOutbox.State {
         if isShedding, pendingBytes <= limit / 2 { isShedding = false }
     }
 
-    /// Passes one frame of `stream` towards the client; returns how many lines were dropped.
-    mutating func pass(_ frame: StreamFrame, of stream: StreamKey, limit: Int, ignoringHeldBack: Bool = false) -> Int {
+    /// Passes frames of `stream` towards the client, in order; returns how many lines were dropped.
+    mutating func pass(_ frames: some Collection<StreamFrame>, of stream: StreamKey, limit: Int, ignoringHeldBack: Bool = false) -> Int {
+        guard !frames.isEmpty else { return 0 }
         if !ignoringHeldBack, subscriptions[stream]?.heldBack != nil {
-            // In place: a copy of the subscription would copy its held-back frames on every line.
-            return subscriptions[stream]?.holdBack(frame, limit: limit) ?? 0
+            // In place: a copy of the subscription would copy its held-back frames.
+            return frames.reduce(0) { dropped, frame in dropped + (subscriptions[stream]?.holdBack(frame, limit: limit) ?? 0) }
         }
         guard var subscription = subscriptions[stream] else { return 0 }
         defer { subscriptions[stream] = subscription }
-        guard let position = frame.position else {
-            enqueue(.control(frame.bytes))
-            return 0
+        var dropped = 0
+        for frame in frames {
+            guard let position = frame.position else {
+                enqueue(.control(frame.bytes))
+                continue
+            }
+            guard position.follows(subscription.last) else { continue }
+            if position.epoch != subscription.last?.epoch { subscription.dropped = nil }
+            subscription.last = position
+            updateShedding(limit: limit)
+            if isShedding || pendingBytes + frame.bytes.readableBytes > limit {
+                isShedding = true
+                subscription.dropped = subscription.dropped.including(position.seq...position.seq)
+                dropped += 1
+                continue
+            }
+            if let gap = subscription.dropped {
+                enqueue(.control(LineFrames.control(.gap, GapPayload(stream, gap))))
+                subscription.dropped = nil
+            }
+            enqueueLine(frame, of: stream, batchable: subscription.batchable)
         }
-        guard position.follows(subscription.last) else { return 0 }
-        if position.epoch != subscription.last?.epoch { subscription.dropped = nil }
-        subscription.last = position
-        updateShedding(limit: limit)
-        if isShedding || pendingBytes + frame.bytes.readableBytes > limit {
-            isShedding = true
-            subscription.dropped = subscription.dropped.including(position.seq...position.seq)
-            return 1
-        }
-        if let dropped = subscription.dropped {
-            enqueue(.control(LineFrames.control(.gap, GapPayload(stream, dropped))))
-            subscription.dropped = nil
-        }
-        enqueue(.line(stream, frame, batchable: subscription.batchable))
-        return 0
+        return dropped
     }
 
     /// Ends a wait for history: the held-back frames after `historyEnd` go out, then the subscription is live.
@@ -368,11 +397,7 @@ extension ClientOutbox.State {
         subscription.heldBackBytes = 0
         subscription.droppedWhileHeldBack = nil
         subscriptions[stream] = subscription
-        var dropped = 0
-        for frame in heldBack {
-            dropped += pass(frame, of: stream, limit: limit)
-        }
-        return dropped
+        return pass(heldBack, of: stream, limit: limit)
     }
 
     var hasUnreportedGaps: Bool {

@@ -53,7 +53,7 @@ enum LineFrames {
         for line in lines {
             guard let object = line.lineObject else { continue }
             if !first { buffer.writeString(",") }
-            line.bytes.withUnsafeReadableBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[object])) }
+            _ = line.bytes.withUnsafeReadableBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[object])) }
             first = false
         }
     }

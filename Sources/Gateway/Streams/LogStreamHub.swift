@@ -120,10 +120,11 @@ final class LogStreamHub: Service, Sendable {
         let replies = try await redis.pipeline(commands)
         let meta = try replies[0].array()
         let newestFirst = try replies.dropFirst().first?.array() ?? []
-        let lines: [StreamFrame] = newestFirst.reversed().compactMap { entry in
-            guard case .bulkString(let bytes) = entry else { return nil }
-            let frame = StreamFrame(bytes)
-            return frame.position == nil ? nil : frame
+        var lines: [StreamFrame] = []
+        lines.reserveCapacity(newestFirst.count)
+        for case .bulkString(let bytes) in newestFirst.reversed() {
+            let frame = StreamFrame(bytes, knownEpoch: lines.last?.position?.epoch)
+            if frame.position != nil { lines.append(frame) }
         }
         let epoch = try meta.first?.string() ?? lines.last?.position?.epoch ?? ""
         let seq = try meta.dropFirst().first?.string().flatMap { Int($0) } ?? 0
@@ -139,8 +140,7 @@ final class LogStreamHub: Service, Sendable {
             for event in available {
                 switch event {
                 case .message(let channel, let payload):
-                    guard let route = routes.withLock({ $0[channel] }) else { continue }
-                    deliveries.add(StreamFrame(payload), of: route)
+                    deliveries.add(payload, of: channel) { routes.withLock { $0[channel] } }
                 case .disconnected(let error):
                     deliveries.hand()
                     tellEveryStream(.internal, "lost the Redis subscription (\(error)), reconnecting")
@@ -156,23 +156,44 @@ final class LogStreamHub: Service, Sendable {
         }
     }
 
-    /// The frames of a run of messages, gathered per client so that each client's
-    /// outbox is locked and its writer woken once per run, not once per line.
+    /// The frames of a run of messages. Consecutive messages of one channel are
+    /// gathered once (one route look-up and one epoch string for them all), and
+    /// each client's outbox is locked and its writer woken once per run of
+    /// events, not once per line.
     private struct Deliveries {
-        private var byOutbox: [Int: (outbox: ClientOutbox, frames: [(stream: StreamKey, frame: StreamFrame)])] = [:]
+        private struct ChannelRun {
+            let channel: String
+            /// Nil for a channel no local client watches any more.
+            let route: Route?
+            var frames: [StreamFrame]
+        }
 
-        mutating func add(_ frame: StreamFrame, of route: Route) {
-            for (id, outbox) in route.outboxes {
-                byOutbox[id, default: (outbox, [])].frames.append((route.stream, frame))
+        private var runs: [ChannelRun] = []
+
+        /// Adds a message; `route` is asked for only when the channel is not the previous message's.
+        mutating func add(_ payload: ByteBuffer, of channel: String, route: () -> Route?) {
+            if let last = runs.indices.last, runs[last].channel == channel {
+                guard runs[last].route != nil else { return }
+                runs[last].frames.append(StreamFrame(payload, knownEpoch: runs[last].frames.last?.position?.epoch))
+                return
             }
+            let route = route()
+            runs.append(ChannelRun(channel: channel, route: route, frames: route == nil ? [] : [StreamFrame(payload)]))
         }
 
         /// Hands what was gathered to the outboxes, in arrival order per client.
         mutating func hand() {
-            for (outbox, frames) in byOutbox.values {
-                outbox.deliver(frames)
+            var byOutbox: [Int: (outbox: ClientOutbox, runs: [ClientOutbox.Run])] = [:]
+            for run in runs {
+                guard let route = run.route else { continue }
+                for (id, outbox) in route.outboxes {
+                    byOutbox[id, default: (outbox, [])].runs.append(ClientOutbox.Run(stream: route.stream, frames: run.frames))
+                }
             }
-            byOutbox.removeAll(keepingCapacity: true)
+            for (outbox, runs) in byOutbox.values {
+                outbox.deliver(runs)
+            }
+            runs.removeAll(keepingCapacity: true)
         }
     }
 
@@ -181,7 +202,7 @@ final class LogStreamHub: Service, Sendable {
             let payload = StreamErrorPayload(agentId: route.stream.agent.rawValue, containerId: route.stream.container.rawValue, code: code, message: message)
             let frame = StreamFrame(LineFrames.control(.streamError, payload))
             for outbox in route.outboxes.values {
-                outbox.deliver([(route.stream, frame)])
+                outbox.deliver([ClientOutbox.Run(stream: route.stream, frames: [frame])])
             }
         }
     }

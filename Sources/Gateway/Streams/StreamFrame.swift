@@ -30,9 +30,10 @@ struct StreamFrame: Sendable {
     /// Where the `Line` object sits in `bytes`' readable bytes, for `log.history` and `log.lines`.
     let lineObject: Range<Int>?
 
-    init(_ bytes: ByteBuffer) {
+    /// - Parameter knownEpoch: the epoch of the stream's previous line, shared when this one's is the same.
+    init(_ bytes: ByteBuffer, knownEpoch: String? = nil) {
         self.bytes = bytes
-        let parsed = bytes.withUnsafeReadableBytes(LogLineFrame.parse)
+        let parsed = bytes.withUnsafeReadableBytes { LogLineFrame.parse($0, knownEpoch: knownEpoch) }
         position = parsed.map { LinePosition(epoch: $0.epoch, seq: $0.seq) }
         lineObject = parsed?.lineObject
     }

@@ -115,10 +115,10 @@ final class HiredisContext {
         guard reply.type == REDIS_REPLY_ARRAY, reply.elements == 3,
             let kind = reply.element[0]?.pointee, let channel = reply.element[1]?.pointee, let payload = reply.element[2]?.pointee,
             kind.type == REDIS_REPLY_STRING, channel.type == REDIS_REPLY_STRING, payload.type == REDIS_REPLY_STRING,
-            Self.bytes(of: kind).elementsEqual(Self.messageKind)
+            Self.messageKind.withUnsafeBytes({ Self.bytes(of: kind).hasSameBytes(as: $0) })
         else { return nil }
         let channelBytes = Self.bytes(of: channel)
-        if !lastChannel.utf8.elementsEqual(channelBytes) {
+        if !lastChannel.hasUTF8(channelBytes) {
             lastChannel = String(decoding: channelBytes, as: UTF8.self)
         }
         return .message(channel: lastChannel, payload: ByteBuffer(bytes: Self.bytes(of: payload)))

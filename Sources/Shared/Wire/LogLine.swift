@@ -82,10 +82,12 @@ public enum LogLineFrame {
     ///
     /// Takes raw bytes, not a generic collection: the gateway runs this for every
     /// line it receives, and generic code across modules is not specialised.
-    public static func parse(_ frame: UnsafeRawBufferPointer) -> Parsed? {
-        let lineStart = #"{"type":"log.line","data":"#.utf8.count
+    /// - Parameter knownEpoch: returned as the epoch when the frame's is the same,
+    ///   so that a stream's lines share one string instead of allocating one each
+    ///   (an epoch is 16 characters, one more than Swift stores inline).
+    public static func parse(_ frame: UnsafeRawBufferPointer, knownEpoch: String? = nil) -> Parsed? {
         guard frame.count > head.count + 1, frame.last == UInt8(ascii: "}"),
-            head.withUnsafeBytes({ $0.elementsEqual(frame.prefix(head.count)) })
+            head.withUnsafeBytes({ frame.hasBytes($0, at: 0) })
         else { return nil }
         var index = head.count
         var seq = 0
@@ -93,18 +95,16 @@ public enum LogLineFrame {
             seq = seq * 10 + Int(frame[index] - UInt8(ascii: "0"))
             index += 1
         }
-        let epochHead = #","epoch":""#.utf8
-        guard index > head.count, frame.count - index > epochHead.count,
-            epochHead.elementsEqual(frame[index..<(index + epochHead.count)])
-        else { return nil }
+        guard index > head.count, epochHead.withUnsafeBytes({ frame.hasBytes($0, at: index) }) else { return nil }
         let epochStart = index + epochHead.count
         guard let epochEnd = frame[epochStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return Parsed(
-            seq: seq,
-            epoch: String(decoding: UnsafeRawBufferPointer(rebasing: frame[epochStart..<epochEnd]), as: UTF8.self),
-            lineObject: lineStart..<(frame.count - 1)
-        )
+        let epochBytes = UnsafeRawBufferPointer(rebasing: frame[epochStart..<epochEnd])
+        let epoch = knownEpoch.flatMap { $0.hasUTF8(epochBytes) ? $0 : nil } ?? String(decoding: epochBytes, as: UTF8.self)
+        return Parsed(seq: seq, epoch: epoch, lineObject: lineStart..<(frame.count - 1))
     }
+
+    private static let lineStart = #"{"type":"log.line","data":"#.utf8.count
+    private static let epochHead = Array(#","epoch":""#.utf8)
 
     private static func appendField(_ name: StaticString, _ value: String, to bytes: inout [UInt8]) {
         bytes.append(contentsOf: #",""#.utf8)
