@@ -46,6 +46,34 @@ struct RedisClientTests {
         #expect(try mixed[2].string() == "1")
     }
 
+    /// Replies bigger than a read and than the chunks the connection builds replies in,
+    /// nested arrays with integers and nils, and errors among them, byte for byte.
+    @Test func largeAndNestedRepliesArriveIntact() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        defer { client.close() }
+
+        let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }  // NULs, CR and LF among them
+        let elements = (0..<2_000).map { "element \($0) " + String(repeating: "x", count: $0 % 300) }
+        try await client.send(RedisCommand("SET", "big", .bytes(big)))
+        _ = try await client.pipeline(stride(from: 0, to: elements.count, by: 500).map { start in
+            RedisCommand("RPUSH", ["list"] + elements[start..<start + 500].map { .string($0) })
+        })
+        let replies = try await client.pipeline([
+            RedisCommand("GET", "big"),
+            RedisCommand("LRANGE", "list", 0, -1),
+            RedisCommand("EVAL", "return {1, {2, 'x', false}, 'y'}", 0),
+            RedisCommand("GET", "list"),
+            RedisCommand("HMGET", "nohash", "a", "b"),
+        ])
+        #expect(replies[0] == .bulkString(ByteBuffer(bytes: big)))
+        #expect(try replies[1].array().map { try $0.string() } == elements)
+        #expect(replies[2] == .array([.integer(1), .array([.integer(2), .bulkString(ByteBuffer(string: "x")), .null]), .bulkString(ByteBuffer(string: "y"))]))
+        guard case .error(let message) = replies[3] else { Issue.record("expected WRONGTYPE, got \(replies[3])"); return }
+        #expect(message.hasPrefix("WRONGTYPE"))
+        #expect(replies[4] == .array([.null, .null]))
+    }
+
     @Test func concurrentCallersGetTheirOwnReplies() async throws {
         let server = try await RedisServer()
         let client = RedisClient(configuration: server.configuration(), logger: testLogger)
@@ -131,6 +159,27 @@ struct RedisClientTests {
             }
             #expect(received == (0..<1000).map { String($0) })
             #expect(handOvers < 100, "the messages of one read come together: \(handOvers) hand-overs")
+        }
+    }
+
+    /// Messages of two channels in turn, empty and larger than a read among them: each keeps its channel and bytes.
+    @Test func interleavedMessagesKeepTheirChannelsAndBytes() async throws {
+        try await withSubscriber { _, client, subscriber in
+            try await subscriber.subscribe(["odd", "even"])
+            let payloads = (0..<600).map { index -> [UInt8] in
+                let size = index == 300 ? 200_000 : (index * 37) % 400
+                return (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ index) }
+            }
+            let channel = { (index: Int) in index.isMultiple(of: 3) ? "even" : "odd" }
+            _ = try await client.pipeline(payloads.indices.map { RedisCommand("PUBLISH", .string(channel($0)), .bytes(payloads[$0])) })
+            var index = 0
+            for await event in subscriber.events {
+                guard case .message(let received, let payload) = event else { continue }
+                #expect(received == channel(index) && Array(payload.readableBytesView) == payloads[index], "message \(index)")
+                index += 1
+                if index == payloads.count { break }
+            }
+            #expect(index == payloads.count)
         }
     }
 

@@ -93,11 +93,10 @@ final class ConnectionLoop {
         guard let context else { return }
         do {
             try context.readAvailable()
-            while let reply = try context.nextReply(isSubscriber: subscriberEvents != nil) {
-                switch reply {
-                case .message(let channel, let payload): subscriberEvents?.collect(channel: channel, payload: payload)
-                case .value(let value): try dispatch(value)
-                }
+            let onMessage: ((String, UnsafeRawBufferPointer) -> Void)? =
+                subscriberEvents == nil ? nil : { self.subscriberEvents?.collect(channel: $0, payload: $1) }
+            while let reply = try context.nextReply(onMessage: onMessage) {
+                if case .value(let value) = reply { try dispatch(value) }
             }
             try checkSubscriberBacklog()
         } catch {

@@ -10,24 +10,37 @@ import NIOCore
 final class HiredisContext {
     /// A reply as the connection loop needs it: a subscriber's messages skip `RESPValue`.
     enum Reply {
-        case message(channel: String, payload: ByteBuffer)
+        /// A pub/sub message, already handed to `nextReply`'s `onMessage`.
+        case message
         case value(RESPValue)
     }
 
     private let context: UnsafeMutablePointer<redisContext>
+    /// Where hiredis builds this connection's replies; released after `deinit` has freed the reader.
+    private let replies = HiredisReplyArena()
     /// hiredis reads 16 KiB at a time; a busy subscriber's Lua batch is several times that,
     /// and every read wakes its consumer once.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 1)
+    /// The part of the last read not handed to hiredis's reader yet.
+    private var unfed: Range<Int> = 0..<0
+    /// hiredis compacts its buffer (moves what it has not parsed to the front) after
+    /// each reply once 1 KiB is parsed: fed a whole read at once, that moves up to
+    /// 128 KiB per reply. Fed this much at a time, it moves at most this much.
+    private static let feedSize = 4096
     /// The channel of the last message: a burst is mostly one channel, so its name is made once.
     private var lastChannel = ""
+    /// Its bytes, compared with each message's channel (raw memory: no reference counting per message).
+    private var lastChannelBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     private init(context: UnsafeMutablePointer<redisContext>) {
         self.context = context
+        if let reader = context.pointee.reader { replies.install(in: reader) }
     }
 
     deinit {
         redisFree(context)
         readBuffer.deallocate()
+        lastChannelBytes.deallocate()
     }
 
     var fileDescriptor: Int32 { context.pointee.fd }
@@ -77,13 +90,12 @@ final class HiredisContext {
         }
     }
 
-    /// Reads what the socket has (one `read`); call when `poll` says it is readable.
+    /// Reads what the socket has (one `read`); call when `poll` says it is readable,
+    /// then take the replies with `nextReply` until it returns nil.
     func readAvailable() throws(RedisError) {
         let count = read(context.pointee.fd, readBuffer.baseAddress, readBuffer.count)
         if count > 0 {
-            guard redisReaderFeed(context.pointee.reader, readBuffer.baseAddress?.assumingMemoryBound(to: CChar.self), count) == REDIS_OK else {
-                throw .connectionLost("protocol error")
-            }
+            unfed = 0..<count
         } else if count == 0 {
             throw .connectionLost("Server closed the connection")
         } else if errno == EAGAIN || errno == EWOULDBLOCK {
@@ -95,33 +107,53 @@ final class HiredisContext {
     }
 
     /// The next complete reply already read, or `nil` when more bytes are needed.
-    /// - Parameter isSubscriber: whether `["message", channel, payload]` is a pub/sub message (else it is a command's reply).
-    func nextReply(isSubscriber: Bool = false) throws(RedisError) -> Reply? {
+    /// - Parameter onMessage: for a subscriber, takes each `["message", channel, payload]`
+    ///   push (the payload's bytes are valid during the call only, so that they are copied
+    ///   once, where they are kept); nil when every reply is a command's.
+    func nextReply(onMessage: ((String, UnsafeRawBufferPointer) -> Void)? = nil) throws(RedisError) -> Reply? {
         var reply: UnsafeMutableRawPointer?
-        guard redisGetReplyFromReader(context, &reply) == REDIS_OK else {
-            throw .connectionLost(errorMessage ?? "protocol error")
+        while true {
+            guard redisGetReplyFromReader(context, &reply) == REDIS_OK else {
+                throw .connectionLost(errorMessage ?? "protocol error")
+            }
+            guard reply == nil, !unfed.isEmpty else { break }
+            try feedNextPart()
         }
         guard let reply else { return nil }
-        defer { freeReplyObject(reply) }
+        // Converted before it is released: nothing below keeps a pointer into it.
+        defer { replies.reset() }
         let typed = reply.assumingMemoryBound(to: redisReply.self)
-        if isSubscriber, let message = message(in: typed.pointee) {
-            return message
+        if let onMessage, handOver(typed.pointee, to: onMessage) {
+            return .message
         }
         return .value(Self.value(of: typed))
     }
 
-    /// A pub/sub message, read straight from hiredis's reply.
-    private func message(in reply: redisReply) -> Reply? {
+    private func feedNextPart() throws(RedisError) {
+        let part = unfed.prefix(Self.feedSize)
+        unfed = part.upperBound..<unfed.upperBound
+        let start = readBuffer.baseAddress?.advanced(by: part.lowerBound).assumingMemoryBound(to: CChar.self)
+        guard redisReaderFeed(context.pointee.reader, start, part.count) == REDIS_OK else {
+            throw .connectionLost("protocol error")
+        }
+    }
+
+    /// Hands a pub/sub message, read straight from hiredis's reply, to `onMessage`; false for any other reply.
+    private func handOver(_ reply: redisReply, to onMessage: (String, UnsafeRawBufferPointer) -> Void) -> Bool {
         guard reply.type == REDIS_REPLY_ARRAY, reply.elements == 3,
             let kind = reply.element[0]?.pointee, let channel = reply.element[1]?.pointee, let payload = reply.element[2]?.pointee,
             kind.type == REDIS_REPLY_STRING, channel.type == REDIS_REPLY_STRING, payload.type == REDIS_REPLY_STRING,
             Self.messageKind.withUnsafeBytes({ Self.bytes(of: kind).hasSameBytes(as: $0) })
-        else { return nil }
+        else { return false }
         let channelBytes = Self.bytes(of: channel)
-        if !lastChannel.hasUTF8(channelBytes) {
+        if !UnsafeRawBufferPointer(lastChannelBytes).hasSameBytes(as: channelBytes) {
             lastChannel = String(decoding: channelBytes, as: UTF8.self)
+            lastChannelBytes.deallocate()
+            lastChannelBytes = .allocate(byteCount: channelBytes.count, alignment: 1)
+            lastChannelBytes.copyMemory(from: channelBytes)
         }
-        return .message(channel: lastChannel, payload: ByteBuffer(bytes: Self.bytes(of: payload)))
+        onMessage(lastChannel, Self.bytes(of: payload))
+        return true
     }
 
     private static let messageKind = Array("message".utf8)

@@ -85,7 +85,10 @@ final class SubscriberBacklog: Sendable {
 struct SubscriberEventSink {
     private let continuation: AsyncStream<SubscriberEventBatch>.Continuation
     let backlog: SubscriberBacklog
-    private var collected = SubscriberEventBatch()
+    /// The channels and payload sizes of the messages collected since the last flush.
+    private var collected: [(channel: String, size: Int)] = []
+    /// Their payloads, one after the other; reused from flush to flush.
+    private var staging = ByteBuffer()
 
     /// The consumer's end and the I/O thread's end.
     static func makePair() -> (RedisSubscriberEvents, SubscriberEventSink) {
@@ -96,17 +99,38 @@ struct SubscriberEventSink {
         return (RedisSubscriberEvents(batches: batches, backlog: backlog), SubscriberEventSink(continuation: continuation, backlog: backlog))
     }
 
-    mutating func collect(channel: String, payload: ByteBuffer) {
-        collected.events.append(.message(channel: channel, payload: payload))
-        collected.messageBytes += payload.readableBytes
+    mutating func collect(channel: String, payload: UnsafeRawBufferPointer) {
+        collected.append((channel, payload.count))
+        staging.writeBytes(payload)
     }
 
     /// Hands over the messages collected since the last flush.
+    ///
+    /// The payloads of consecutive messages of one channel are slices of one buffer
+    /// of their exact size: one allocation per run instead of one (two, with its
+    /// storage object) per message. Per run, not per read, so that a client that
+    /// keeps one channel's frames queued keeps no other channel's bytes alive.
     mutating func flush() {
-        guard !collected.events.isEmpty else { return }
-        backlog.added(collected.messageBytes)
-        continuation.yield(collected)
-        collected = SubscriberEventBatch()
+        guard !collected.isEmpty else { return }
+        var batch = SubscriberEventBatch(messageBytes: staging.readableBytes)
+        batch.events.reserveCapacity(collected.count)
+        var runStart = collected.startIndex
+        while runStart < collected.endIndex {
+            let channel = collected[runStart].channel
+            var runEnd = runStart + 1
+            while runEnd < collected.endIndex, collected[runEnd].channel == channel { runEnd += 1 }
+            let messages = collected[runStart..<runEnd]
+            // Its own storage, of its exact size.
+            var run = ByteBuffer(buffer: staging.readSlice(length: messages.reduce(0) { $0 + $1.size })!)
+            for (_, size) in messages {
+                batch.events.append(.message(channel: channel, payload: run.readSlice(length: size)!))
+            }
+            runStart = runEnd
+        }
+        collected.removeAll(keepingCapacity: true)
+        staging.clear()
+        backlog.added(batch.messageBytes)
+        continuation.yield(batch)
     }
 
     mutating func report(_ event: RedisSubscriberEvent) {
