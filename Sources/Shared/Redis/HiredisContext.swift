@@ -29,8 +29,6 @@ final class HiredisContext {
     private static let feedSize = 4096
     /// The channel of the last message: a burst is mostly one channel, so its name is made once.
     private var lastChannel = ""
-    /// Its bytes, compared with each message's channel (raw memory: no reference counting per message).
-    private var lastChannelBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     private init(context: UnsafeMutablePointer<redisContext>) {
         self.context = context
@@ -40,7 +38,6 @@ final class HiredisContext {
     deinit {
         redisFree(context)
         readBuffer.deallocate()
-        lastChannelBytes.deallocate()
     }
 
     var fileDescriptor: Int32 { context.pointee.fd }
@@ -146,11 +143,8 @@ final class HiredisContext {
             Self.messageKind.withUnsafeBytes({ Self.bytes(of: kind).hasSameBytes(as: $0) })
         else { return false }
         let channelBytes = Self.bytes(of: channel)
-        if !UnsafeRawBufferPointer(lastChannelBytes).hasSameBytes(as: channelBytes) {
+        if !lastChannel.hasUTF8(channelBytes) {
             lastChannel = String(decoding: channelBytes, as: UTF8.self)
-            lastChannelBytes.deallocate()
-            lastChannelBytes = .allocate(byteCount: channelBytes.count, alignment: 1)
-            lastChannelBytes.copyMemory(from: channelBytes)
         }
         onMessage(lastChannel, Self.bytes(of: payload))
         return true
