@@ -1,4 +1,5 @@
 import Glibc
+import Shared
 
 /// Reads what the load client needs out of a gateway message's bytes: which kind it
 /// is and, for line-carrying frames, each line's `seq` and Docker `timestamp`.
@@ -49,7 +50,7 @@ enum GatewayMessageScanner {
     private static let timestampKey = Array(#""timestamp":""#.utf8)
 
     private static func startsWith(_ bytes: UnsafeRawBufferPointer, _ prefix: [UInt8]) -> Bool {
-        bytes.count >= prefix.count && prefix.withUnsafeBytes { memcmp(bytes.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
+        prefix.withUnsafeBytes { bytes.hasBytes($0, at: 0) }
     }
 
     /// The offset of `needle` in `bytes` at or after `offset` (memchr for its first byte, then memcmp:
