@@ -107,7 +107,7 @@ struct AgentThroughputRun: Sendable {
     private func follow(_ container: ContainerID, by agent: AgentUnderTest, watchedBy gateway: GatewayStandIn) async throws -> FollowMeasurement {
         let agentBefore = agent.cpuSeconds ?? 0
         let redisBefore = try await redis.serverCPUSeconds()
-        let scriptsBefore = try await redis.commandCalls(Self.scriptCommands)
+        let scriptsBefore = try await redis.commandCalls(RedisClient.agentScriptCommands)
         let dockerdBefore = dockerdPID.flatMap(CPUUsage.process)
         try await gateway.takeReference(on: container)
         let arrival = try await gateway.waitForSeq(lines, on: container, agent: agent)
@@ -119,7 +119,7 @@ struct AgentThroughputRun: Sendable {
             agentCPUSeconds: agentAfter - agentBefore,
             agentPeakResidentKiB: agent.peakResidentKiB ?? 0,
             redisCPUSeconds: try await redis.serverCPUSeconds() - redisBefore,
-            redisScriptCalls: try await redis.commandCalls(Self.scriptCommands) - scriptsBefore,
+            redisScriptCalls: try await redis.commandCalls(RedisClient.agentScriptCommands) - scriptsBefore,
             dockerdCPUSeconds: dockerdAfter.flatMap { after in dockerdBefore.map { after - $0 } }
         )
     }
@@ -136,8 +136,6 @@ struct AgentThroughputRun: Sendable {
             throw error
         }
     }
-
-    private static let scriptCommands = ["eval", "evalsha"]
 
     static func randomHex(bytes: Int) -> String {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Shared
 
 /// `tailgate-bench e2e-throughput`: one container printing as fast as it can, one
 /// WebSocket client; lines/s delivered end to end vs raw reads of the same log:
@@ -30,6 +31,9 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var gatewayCPUPer100k: Double
         var agentCPUPer100k: Double
         var clientCPUPer100k: Double
+        var redisCPUPer100k: Double
+        /// Lines per script call of the agent: how well it batched.
+        var linesPerRedisBatch: Double
     }
 
     func run() async throws {
@@ -42,12 +46,15 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
                 let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
                 let cpuBefore = (gateway: stack.gateway.cpuSeconds ?? 0, agent: stack.agent.cpuSeconds ?? 0, client: CPUUsage.thisProcess())
+                let redisBefore = (cpu: try await stack.redis.serverCPUSeconds(), batches: try await stack.redis.commandCalls(RedisClient.agentScriptCommands))
                 let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
                 let tally = try await waitForAll(lines, client: client)
                 let per100k = 100_000 / Double(lines)
                 let gatewayCPU = ((stack.gateway.cpuSeconds ?? cpuBefore.gateway) - cpuBefore.gateway) * per100k
                 let agentCPU = ((stack.agent.cpuSeconds ?? cpuBefore.agent) - cpuBefore.agent) * per100k
                 let clientCPU = (CPUUsage.thisProcess() - cpuBefore.client) * per100k
+                let redisCPU = (try await stack.redis.serverCPUSeconds() - redisBefore.cpu) * per100k
+                let batches = try await stack.redis.commandCalls(RedisClient.agentScriptCommands) - redisBefore.batches
                 await client.close()
                 try await stack.docker.waitForExit(container)
                 let rawRead = RawLogRead(socketPath: socketPath, dockerdPID: nil)
@@ -64,7 +71,8 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     received: tally.counts.lines, lost: lines - tally.counts.lines,
                     lostInGaps: tally.counts.gappedLines, lostUnannounced: tally.counts.unannouncedMissing,
                     lostBeforeFirst: (tally.firstSeq ?? 1) - 1, raw: raw, rawFollow: rawFollow,
-                    gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU
+                    gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU,
+                    redisCPUPer100k: redisCPU, linesPerRedisBatch: Double(lines) / Double(max(batches, 1))
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), raw follow \(NumberFormat.grouped(rawFollow.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
                 results.append(result)
@@ -100,19 +108,20 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let rawFollow = Spread(results.map(\.rawFollow.linesPerSecond))
         var table = MarkdownTable(
             "reader", "lines/s", "ratio to raw read", "ratio to raw live follow", "lines lost per run (log.gap / unannounced / before the first)",
-            "gateway CPU s per 100k", "agent CPU s per 100k", "load client CPU s per 100k"
+            "gateway CPU s per 100k", "agent CPU s per 100k", "Redis CPU s per 100k", "load client CPU s per 100k", "lines per Redis batch"
         )
-        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—", "—")
+        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—", "—", "—", "—")
         table.add(
             "raw: curl follows an identical container's log live (first line to exit)", rawFollow.formatted(NumberFormat.grouped),
-            NumberFormat.ratio(rawFollow.median / raw.median), "1.00", "—", "—", "—", "—"
+            NumberFormat.ratio(rawFollow.median / raw.median), "1.00", "—", "—", "—", "—", "—", "—"
         )
         func cpu(_ value: (Result) -> Double) -> String { NumberFormat.cpuSeconds(Spread(results.map(value)).median) }
         table.add(
             "one WebSocket client via agent, Redis, gateway (first to last line received)", rate.formatted(NumberFormat.grouped),
             NumberFormat.ratio(rate.median / raw.median), NumberFormat.ratio(rate.median / rawFollow.median),
             results.map { "\($0.lost) (\($0.lostInGaps) / \($0.lostUnannounced) / \($0.lostBeforeFirst))" }.joined(separator: ", "),
-            cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.clientCPUPer100k)
+            cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.redisCPUPer100k), cpu(\.clientCPUPer100k),
+            NumberFormat.grouped(Spread(results.map(\.linesPerRedisBatch)).median)
         )
         return """
             ### Single-stream throughput: Docker → one client

@@ -18,6 +18,9 @@ extension RedisClient {
         return total
     }
 
+    /// The commands the agent writes its batches of lines with: lines divided by their calls is its batch size.
+    static let agentScriptCommands = ["eval", "evalsha"]
+
     /// How many times Redis ran these commands since its start (`INFO commandstats`), e.g. the
     /// agent's `EVALSHA`es: lines divided by it is the agent's batch size.
     func commandCalls(_ names: [String]) async throws -> Int {
