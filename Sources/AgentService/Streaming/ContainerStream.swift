@@ -21,13 +21,8 @@ struct ContainerStream {
     let publisher: StreamPublisher
     let logger: Logger
     /// Lines per Redis round trip at most; large enough to amortise it, small enough not to stall Redis.
+    /// Under load, batches are spaced by `BatchPacing` so that they fill up.
     static let maxBatchLines = 1000
-    /// Under load, batches start at most this often: the lines that arrive meanwhile
-    /// share one script call instead of paying its fixed cost (meta, trim, expiry) in
-    /// batches of a few lines. A line waits at most this long. Only a busy stream
-    /// waits (its last batch held several lines, but not a full one): a quiet stream's
-    /// lone lines go out at once, without a timer each.
-    static let batchInterval: Duration = .milliseconds(1)
 
     func run() async throws -> Outcome {
         let tty = try await docker.inspect(container.rawValue).tty
@@ -117,8 +112,7 @@ struct ContainerStream {
         while true {
             if nextBatchStart > .now { try await Task.sleep(until: nextBatchStart, clock: .continuous) }
             guard let batch = await pending.nextBatch(maxLines: Self.maxBatchLines) else { return }
-            let isBusy = (2..<Self.maxBatchLines).contains(batch.frames.count)
-            nextBatchStart = isBusy ? .now + Self.batchInterval : .now
+            nextBatchStart = .now + BatchPacing.pause(afterBatchOf: batch.frames.count, maxBatchLines: Self.maxBatchLines)
             while true {
                 do {
                     try await publisher.append(batch.frames, upTo: batch.position, of: container)
