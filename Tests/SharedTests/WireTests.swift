@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+@testable import Shared
 import Testing
 
 struct LogLineFrameTests {
@@ -75,6 +75,15 @@ struct RawBytesTests {
             #expect(empty.withUnsafeBytes { abc.hasBytes($0, at: 3) && !abc.hasSameBytes(as: $0) && $0.hasSameBytes(as: UnsafeRawBufferPointer(start: nil, count: 0)) })
             #expect("abc".hasUTF8(abc) && !"abcd".hasUTF8(abc) && !"".hasUTF8(abc))
         }
+    }
+}
+
+struct ASCIIDecimalTests {
+    @Test(arguments: [0, 7, 9, 10, 99, 100, 123_456, 1_000_000_007, -1, -10, -98_765, Int.max, Int.min])
+    func writesTheSameDigitsAsString(_ value: Int) {
+        var bytes = Array("x".utf8)
+        ASCIIDecimal.append(value, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "x" + String(value))
     }
 }
 
