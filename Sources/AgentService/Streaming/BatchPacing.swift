@@ -2,7 +2,7 @@
 ///
 /// Every script call has a fixed cost: for the agent a round trip, for Redis the
 /// script call, meta, trim and expiry, and one socket write per gateway. Redis spent
-/// ~35 % less CPU per line on batches of 500 lines than of 100. So a busy stream waits
+/// about a third less CPU per line on batches of 500 lines than of 100. So a busy stream waits
 /// and lets lines pile up; the busier it is, the longer it may wait, because a line
 /// among thousands a second is not watched for its milliseconds. A stream at the
 /// latency goal's 1,000 lines/s waits at most `busyPause`.

@@ -21,8 +21,7 @@ extension RedisClient {
     /// The commands the agent writes its batches of lines with: lines divided by their calls is its batch size.
     static let agentScriptCommands = ["eval", "evalsha"]
 
-    /// How many times Redis ran these commands since its start (`INFO commandstats`), e.g. the
-    /// agent's `EVALSHA`es: lines divided by it is the agent's batch size.
+    /// How many times Redis ran these commands since its start (`INFO commandstats`).
     func commandCalls(_ names: [String]) async throws -> Int {
         let info = try await send(RedisCommand("INFO", "commandstats")).string() ?? ""
         var total = 0
