@@ -106,8 +106,7 @@ struct AgentThroughputRun: Sendable {
     /// from /proc before and after, so its start-up is not counted.
     private func follow(_ container: ContainerID, by agent: AgentUnderTest, watchedBy gateway: GatewayStandIn) async throws -> FollowMeasurement {
         let agentBefore = agent.cpuSeconds ?? 0
-        let redisBefore = try await redis.serverCPUSeconds()
-        let scriptsBefore = try await redis.commandCalls(RedisClient.agentScriptCommands)
+        let redisBefore = try await redis.agentWork()
         let dockerdBefore = dockerdPID.flatMap(CPUUsage.process)
         try await gateway.takeReference(on: container)
         let arrival = try await gateway.waitForSeq(lines, on: container, agent: agent)
@@ -118,8 +117,7 @@ struct AgentThroughputRun: Sendable {
             linesPerSecond: arrival.linesPerSecond,
             agentCPUSeconds: agentAfter - agentBefore,
             agentPeakResidentKiB: agent.peakResidentKiB ?? 0,
-            redisCPUSeconds: try await redis.serverCPUSeconds() - redisBefore,
-            redisScriptCalls: try await redis.commandCalls(RedisClient.agentScriptCommands) - scriptsBefore,
+            redis: try await redis.agentWork() - redisBefore,
             dockerdCPUSeconds: dockerdAfter.flatMap { after in dockerdBefore.map { after - $0 } }
         )
     }

@@ -4,15 +4,13 @@ struct FollowMeasurement: Sendable {
     var linesPerSecond: Double
     var agentCPUSeconds: Double
     var agentPeakResidentKiB: Double
-    var redisCPUSeconds: Double
-    /// Lua script runs (EVAL/EVALSHA): one per batch of lines the agent wrote.
-    var redisScriptCalls: Int
+    var redis: AgentRedisWork
     /// nil when the bench was not told dockerd's pid.
     var dockerdCPUSeconds: Double?
 
-    var linesPerBatch: Double { Double(lines) / Double(max(1, redisScriptCalls)) }
+    var linesPerBatch: Double { redis.linesPerBatch(lines) }
     var agentCPUPer100k: Double { agentCPUSeconds * 100_000 / Double(lines) }
-    var redisCPUPer100k: Double { redisCPUSeconds * 100_000 / Double(lines) }
+    var redisCPUPer100k: Double { redis.cpuPer100k(lines) }
     var dockerdCPUPer100k: Double? { dockerdCPUSeconds.map { $0 * 100_000 / Double(lines) } }
 }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Shared
 
 /// `tailgate-bench e2e-throughput`: one container printing as fast as it can, one
 /// WebSocket client; lines/s delivered end to end vs raw reads of the same log:
@@ -46,15 +45,14 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
                 let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
                 let cpuBefore = (gateway: stack.gateway.cpuSeconds ?? 0, agent: stack.agent.cpuSeconds ?? 0, client: CPUUsage.thisProcess())
-                let redisBefore = (cpu: try await stack.redis.serverCPUSeconds(), batches: try await stack.redis.commandCalls(RedisClient.agentScriptCommands))
+                let redisBefore = try await stack.redis.agentWork()
                 let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
                 let tally = try await waitForAll(lines, client: client)
                 let per100k = 100_000 / Double(lines)
                 let gatewayCPU = ((stack.gateway.cpuSeconds ?? cpuBefore.gateway) - cpuBefore.gateway) * per100k
                 let agentCPU = ((stack.agent.cpuSeconds ?? cpuBefore.agent) - cpuBefore.agent) * per100k
                 let clientCPU = (CPUUsage.thisProcess() - cpuBefore.client) * per100k
-                let redisCPU = (try await stack.redis.serverCPUSeconds() - redisBefore.cpu) * per100k
-                let batches = try await stack.redis.commandCalls(RedisClient.agentScriptCommands) - redisBefore.batches
+                let redisWork = try await stack.redis.agentWork() - redisBefore
                 await client.close()
                 try await stack.docker.waitForExit(container)
                 let rawRead = RawLogRead(socketPath: socketPath, dockerdPID: nil)
@@ -72,7 +70,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     lostInGaps: tally.counts.gappedLines, lostUnannounced: tally.counts.unannouncedMissing,
                     lostBeforeFirst: (tally.firstSeq ?? 1) - 1, raw: raw, rawFollow: rawFollow,
                     gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU,
-                    redisCPUPer100k: redisCPU, linesPerRedisBatch: Double(lines) / Double(max(batches, 1))
+                    redisCPUPer100k: redisWork.cpuPer100k(lines), linesPerRedisBatch: redisWork.linesPerBatch(lines)
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), raw follow \(NumberFormat.grouped(rawFollow.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
                 results.append(result)

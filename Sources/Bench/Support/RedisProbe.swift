@@ -18,8 +18,11 @@ extension RedisClient {
         return total
     }
 
-    /// The commands the agent writes its batches of lines with: lines divided by their calls is its batch size.
-    static let agentScriptCommands = ["eval", "evalsha"]
+    /// Redis's CPU and the agent's script calls so far: subtract a reading taken before a
+    /// measurement from one taken after it.
+    func agentWork() async throws -> AgentRedisWork {
+        AgentRedisWork(cpuSeconds: try await serverCPUSeconds(), scriptCalls: try await commandCalls(["eval", "evalsha"]))
+    }
 
     /// How many times Redis ran these commands since its start (`INFO commandstats`).
     func commandCalls(_ names: [String]) async throws -> Int {
@@ -33,4 +36,18 @@ extension RedisClient {
         }
         return total
     }
+}
+
+/// What Redis spent on the agent's writes: its CPU, and the Lua script runs (EVAL/EVALSHA),
+/// one per batch of lines the agent wrote.
+struct AgentRedisWork: Sendable {
+    var cpuSeconds: Double
+    var scriptCalls: Int
+
+    static func - (after: AgentRedisWork, before: AgentRedisWork) -> AgentRedisWork {
+        AgentRedisWork(cpuSeconds: after.cpuSeconds - before.cpuSeconds, scriptCalls: after.scriptCalls - before.scriptCalls)
+    }
+
+    func linesPerBatch(_ lines: Int) -> Double { Double(lines) / Double(max(1, scriptCalls)) }
+    func cpuPer100k(_ lines: Int) -> Double { cpuSeconds * 100_000 / Double(lines) }
 }
