@@ -84,7 +84,7 @@ for scenario in e2e-latency e2e-throughput e2e-fanout e2e-streams e2e-connection
     tg_log "$scenario: $runs runs${quick:+ (quick)}"
     tg_run_child "$bin_dir/tailgate-bench" "$scenario" "${quick[@]}" --runs "$runs" --redis "$TG_REDIS_URL" \
         --docker-host "$TG_DOCKER_HOST" --agent "$bin_dir/tailgate-agent" --gateway "$bin_dir/tailgate-gateway" \
-        --image "$TG_TEST_IMAGE" --log-dir "$log_dir" --summary "$summary" >>"$details"
+        --image "$TG_TEST_IMAGE" --dockerd-pid "$dockerd_pid" --log-dir "$log_dir" --summary "$summary" >>"$details"
 done
 
 # --- report -------------------------------------------------------------------

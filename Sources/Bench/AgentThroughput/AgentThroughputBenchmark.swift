@@ -24,9 +24,6 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("start-delay"), help: "Seconds the container sleeps before writing, so the agent attaches first")
     var startDelay = 2
 
-    @Option(name: .customLong("dockerd-pid"), help: "pid of dockerd, to report its CPU time too")
-    var dockerdPID: Int32?
-
     @OptionGroup var summary: SummaryOptions
 
     func validate() throws {
@@ -50,7 +47,7 @@ struct AgentThroughputBenchmark: AsyncParsableCommand {
             keys: RedisKeys(),
             lines: lines,
             startDelay: startDelay,
-            dockerdPID: dockerdPID
+            dockerdPID: stack.dockerdPID
         )
         var results: [AgentThroughputRun.Result] = []
         for run in 1...runs {

@@ -31,6 +31,8 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var agentCPUPer100k: Double
         var clientCPUPer100k: Double
         var redisCPUPer100k: Double
+        /// dockerd serving the agent's follow (and writing the log): nil without `--dockerd-pid`.
+        var dockerdCPUPer100k: Double?
         /// Lines per script call of the agent: how well it batched.
         var linesPerRedisBatch: Double
     }
@@ -44,7 +46,11 @@ struct ThroughputBenchmark: AsyncParsableCommand {
             for run in 1...runs {
                 progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
                 let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
-                let cpuBefore = (gateway: stack.gateway.cpuSeconds ?? 0, agent: stack.agent.cpuSeconds ?? 0, client: CPUUsage.thisProcess())
+                let dockerdPID = options.stack.dockerdPID
+                let cpuBefore = (
+                    gateway: stack.gateway.cpuSeconds ?? 0, agent: stack.agent.cpuSeconds ?? 0, client: CPUUsage.thisProcess(),
+                    dockerd: dockerdPID.flatMap(CPUUsage.process)
+                )
                 let redisBefore = try await stack.redis.agentWork()
                 let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
                 let tally = try await waitForAll(lines, client: client)
@@ -52,10 +58,11 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 let gatewayCPU = ((stack.gateway.cpuSeconds ?? cpuBefore.gateway) - cpuBefore.gateway) * per100k
                 let agentCPU = ((stack.agent.cpuSeconds ?? cpuBefore.agent) - cpuBefore.agent) * per100k
                 let clientCPU = (CPUUsage.thisProcess() - cpuBefore.client) * per100k
+                let dockerdCPU = cpuBefore.dockerd.flatMap { before in dockerdPID.flatMap(CPUUsage.process).map { ($0 - before) * per100k } }
                 let redisWork = try await stack.redis.agentWork() - redisBefore
                 await client.close()
                 try await stack.docker.waitForExit(container)
-                let rawRead = RawLogRead(socketPath: socketPath, dockerdPID: nil)
+                let rawRead = RawLogRead(socketPath: socketPath, dockerdPID: dockerdPID)
                 let raw = try await rawRead.readFinished(container: container, lines: lines)
                 await stack.docker.remove(container)
                 let followed = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
@@ -70,7 +77,8 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     lostInGaps: tally.counts.gappedLines, lostUnannounced: tally.counts.unannouncedMissing,
                     lostBeforeFirst: (tally.firstSeq ?? 1) - 1, raw: raw, rawFollow: rawFollow,
                     gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU,
-                    redisCPUPer100k: redisWork.cpuPer100k(lines), linesPerRedisBatch: redisWork.linesPerBatch(lines)
+                    redisCPUPer100k: redisWork.cpuPer100k(lines), dockerdCPUPer100k: dockerdCPU,
+                    linesPerRedisBatch: redisWork.linesPerBatch(lines)
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), raw follow \(NumberFormat.grouped(rawFollow.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
                 results.append(result)
@@ -106,19 +114,25 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let rawFollow = Spread(results.map(\.rawFollow.linesPerSecond))
         var table = MarkdownTable(
             "reader", "lines/s", "ratio to raw read", "ratio to raw live follow", "lines lost per run (log.gap / unannounced / before the first)",
-            "gateway CPU s per 100k", "agent CPU s per 100k", "Redis CPU s per 100k", "load client CPU s per 100k", "lines per Redis batch"
+            "dockerd CPU s per 100k", "gateway CPU s per 100k", "agent CPU s per 100k", "Redis CPU s per 100k", "load client CPU s per 100k", "lines per Redis batch"
         )
-        table.add("raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—", "—", "—", "—", "—", "—")
+        func cpu(_ value: (Result) -> Double?) -> String {
+            let seconds = results.compactMap(value)
+            return seconds.isEmpty ? "—" : NumberFormat.cpuSeconds(Spread(seconds).median)
+        }
+        table.add(
+            "raw: curl reads the finished log from the Docker API", raw.formatted(NumberFormat.grouped), "1.00", "—", "—",
+            cpu(\.raw.dockerdCPUPer100k), "—", "—", "—", "—", "—"
+        )
         table.add(
             "raw: curl follows an identical container's log live (first line to exit)", rawFollow.formatted(NumberFormat.grouped),
-            NumberFormat.ratio(rawFollow.median / raw.median), "1.00", "—", "—", "—", "—", "—", "—"
+            NumberFormat.ratio(rawFollow.median / raw.median), "1.00", "—", cpu(\.rawFollow.dockerdCPUPer100k), "—", "—", "—", "—", "—"
         )
-        func cpu(_ value: (Result) -> Double) -> String { NumberFormat.cpuSeconds(Spread(results.map(value)).median) }
         table.add(
             "one WebSocket client via agent, Redis, gateway (first to last line received)", rate.formatted(NumberFormat.grouped),
             NumberFormat.ratio(rate.median / raw.median), NumberFormat.ratio(rate.median / rawFollow.median),
             results.map { "\($0.lost) (\($0.lostInGaps) / \($0.lostUnannounced) / \($0.lostBeforeFirst))" }.joined(separator: ", "),
-            cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.redisCPUPer100k), cpu(\.clientCPUPer100k),
+            cpu(\.dockerdCPUPer100k), cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.redisCPUPer100k), cpu(\.clientCPUPer100k),
             NumberFormat.grouped(Spread(results.map(\.linesPerRedisBatch)).median)
         )
         return """
@@ -126,7 +140,8 @@ struct ThroughputBenchmark: AsyncParsableCommand {
 
             `seq 1 \(lines)` in a container that waits \(Self.startDelay) s first, so the client (`batch: true`, `tail: 0`) is \
             subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max). \
-            CPU: from the subscribe to the last line received, medians.
+            CPU: from the subscribe to the last line received (curl: its read), medians; dockerd's \
+            in the two live rows includes writing the log.
 
             \(table.rendered())
 

@@ -16,4 +16,7 @@ struct StackOptions: ParsableArguments {
 
     @Option(name: .customLong("log-dir"), help: "Where the logs of the programs under test go (default: a new temporary directory)")
     var logDirectory: String?
+
+    @Option(name: .customLong("dockerd-pid"), help: "pid of dockerd, to report its CPU time too")
+    var dockerdPID: Int32?
 }
