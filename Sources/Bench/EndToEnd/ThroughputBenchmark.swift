@@ -33,6 +33,9 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var redisCPUPer100k: Double
         /// dockerd serving the agent's follow (and writing the log): nil without `--dockerd-pid`.
         var dockerdCPUPer100k: Double?
+        /// dockerd writing an identical container's log that nobody reads: the part of the
+        /// live rows' dockerd CPU that the finished read does not pay. Nil without `--dockerd-pid`.
+        var dockerdWriteOnlyCPUPer100k: Double?
         /// Lines per script call of the agent: how well it batched.
         var linesPerRedisBatch: Double
 
@@ -41,6 +44,15 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var ratioToRawRead: Double { linesPerSecond / raw.linesPerSecond }
         var ratioToRawFollow: Double { linesPerSecond / rawFollow.linesPerSecond }
         var rawFollowRatioToRawRead: Double { rawFollow.linesPerSecond / raw.linesPerSecond }
+
+        /// This run's CPU split, so that a slow run can be told from a dear one.
+        var cpuNote: String {
+            let dockerd = dockerdCPUPer100k.map(NumberFormat.cpuSeconds) ?? "—"
+            let writing = dockerdWriteOnlyCPUPer100k.map(NumberFormat.cpuSeconds) ?? "—"
+            let parts = [gatewayCPUPer100k, agentCPUPer100k, redisCPUPer100k, clientCPUPer100k].map(NumberFormat.cpuSeconds)
+            return "CPU s per 100k: dockerd \(dockerd) (writing the log alone \(writing)), gateway \(parts[0]), agent \(parts[1]), Redis \(parts[2]), client \(parts[3]); "
+                + "\(NumberFormat.grouped(linesPerRedisBatch)) lines per Redis batch"
+        }
     }
 
     func run() async throws {
@@ -81,6 +93,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     try await stack.docker.printStart(followed, afterSleeping: Self.startDelay)
                 }
                 await stack.docker.remove(followed)
+                let dockerdWriteOnlyCPU = try await dockerdCPUWritingUnread(lines: lines, stack: stack)
                 guard let first = tally.firstReceipt, tally.counts.lines > 1 else { throw BenchError("the client received no lines") }
                 let result = Result(
                     linesPerSecond: Double(tally.counts.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
@@ -89,9 +102,11 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     lostBeforeFirst: (tally.firstSeq ?? 1) - 1, raw: raw, rawFollow: rawFollow,
                     gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU,
                     redisCPUPer100k: redisWork.cpuPer100k(lines), dockerdCPUPer100k: dockerdCPU,
+                    dockerdWriteOnlyCPUPer100k: dockerdWriteOnlyCPU.map { $0 * per100k },
                     linesPerRedisBatch: redisWork.linesPerBatch(lines)
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), raw follow \(NumberFormat.grouped(rawFollow.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
+                progressNote("  \(result.cpuNote)")
                 results.append(result)
             }
             return results
@@ -102,6 +117,19 @@ struct ThroughputBenchmark: AsyncParsableCommand {
 
     /// Seconds a container waits before printing, so the reader is attached before the first line.
     private static let startDelay = 3
+
+    /// dockerd's CPU seconds while an identical container prints its log with no reader
+    /// (from its start, during its `startDelay`, to its exit); nil without `--dockerd-pid`.
+    private func dockerdCPUWritingUnread(lines: Int, stack: EndToEndStack) async throws -> Double? {
+        guard let pid = options.stack.dockerdPID else { return nil }
+        let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
+        let before = CPUUsage.process(pid)
+        try await stack.docker.waitForExit(container)
+        let after = CPUUsage.process(pid)
+        await stack.docker.remove(container)
+        guard let before, let after else { return nil }
+        return after - before
+    }
 
     /// Waits until the client has every line (or one was lost for good: no progress for 20 s).
     private func waitForAll(_ lines: Int, client: LoadClient) async throws -> DeliveryTally {
@@ -147,13 +175,17 @@ struct ThroughputBenchmark: AsyncParsableCommand {
             cpu(\.dockerdCPUPer100k), cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.redisCPUPer100k), cpu(\.clientCPUPer100k),
             NumberFormat.grouped(Spread(results.map(\.linesPerRedisBatch)).median)
         )
+        table.add(
+            "none: an identical container's log written, nobody reading it", "—", "—", "—", "—",
+            cpu(\.dockerdWriteOnlyCPUPer100k), "—", "—", "—", "—", "—"
+        )
         return """
             ### Single-stream throughput: Docker → one client
 
             `seq 1 \(lines)` in a container that waits \(Self.startDelay) s first, so the client (`batch: true`, `tail: 0`) is \
             subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max). \
             Ratios: each run's against the raw reads of the same run. CPU: from the subscribe to the last line received (curl: its read), medians; dockerd's \
-            in the two live rows includes writing the log.
+            in the two live rows includes writing the log, which the last row measures alone (the finished read does not pay it).
 
             \(table.rendered())
 
