@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // glibc's <malloc.h>, for the agent's allocator tuning.
+        .systemLibrary(name: "CGlibcMalloc"),
         .target(
             name: "Shared",
             dependencies: [
@@ -46,6 +48,7 @@ let package = Package(
             name: "AgentService",
             dependencies: [
                 "Shared",
+                "CGlibcMalloc",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -30,6 +30,7 @@ struct TailgateAgent: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try resolve()
+        AllocatorTuning.keepBatchMemory()
         bootstrapLogging(level: settings.common.logLevel)
         let logger = Logger(label: "tailgate-agent")
 

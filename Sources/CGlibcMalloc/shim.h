@@ -1,0 +1,2 @@
+// glibc's allocator controls (mallopt), which Swift's Glibc module leaves out.
+#include <malloc.h>
