@@ -233,11 +233,44 @@ struct ClientOutboxTests {
         #expect(seqs(Array(frames[..<firstSingle])) == Array(1...1000))
     }
 
+    /// Lines of later reads join the run still queued: a client that falls behind
+    /// gets a few large `log.lines` rather than one per read of the Redis socket.
+    @Test func linesOfLaterReadsJoinTheQueuedRun() {
+        let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
+        outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: true), replies: [], historyEnd: nil)
+        for read in [1...3, 4...4, 5...9] {
+            outbox.deliver([ClientOutbox.Run(stream: stream, frames: lineFrames(read))])
+        }
+        let frames = drain(outbox)
+        #expect(frames.map { $0["type"] as? String } == ["log.lines"])
+        #expect(seqs(frames) == Array(1...9))
+    }
+
     @Test func aNewEpochIsNotMistakenForOldLines() {
         let outbox = ClientOutbox(limit: 1 << 20, metrics: GatewayMetrics())
         outbox.completeSubscription(to: stream, ticket: outbox.beginSubscription(to: stream, batchable: false), replies: [], historyEnd: nil)
         outbox.deliver([ClientOutbox.Run(stream: stream, frames: (lineFrames(1...50, epoch: "old") + lineFrames(1...3, epoch: "new")))])
         #expect(seqs(drain(outbox)) == Array(1...50) + [1, 2, 3])
+    }
+}
+
+struct EpochTests {
+    /// Short ASCII epochs (the agent's 16 hex digits) are stored inline, others as strings:
+    /// either way an epoch made from a frame's bytes equals the one made from its text.
+    @Test(arguments: ["", "e1", "0123456789abcdef", "0123456789abcdef0", "époque", String(repeating: "z", count: 40)])
+    func anEpochIsItsText(_ text: String) {
+        let fromBytes = Array(text.utf8).withUnsafeBytes { Epoch($0) }
+        #expect(fromBytes == Epoch(text))
+        #expect(fromBytes.hashValue == Epoch(text).hashValue)
+        #expect(fromBytes.description == text)
+        #expect(fromBytes.isEmpty == text.isEmpty)
+    }
+
+    @Test func epochsThatDifferAreNotEqual() {
+        #expect(Epoch("0123456789abcdef") != Epoch("0123456789abcdee"))
+        #expect(Epoch("0123456789abcdef") != Epoch("0123456789abcdef0"))
+        // The inline bytes are zero-padded: a trailing NUL must still count.
+        #expect(Epoch("ab") != Epoch("ab\u{0}"))
     }
 }
 

@@ -320,21 +320,30 @@ extension ClientOutbox.State {
         pendingBytes += item.byteCount
     }
 
-    /// Queues a line: onto the run at the end of the queue when it is the same
-    /// batching stream's and stays within a batch, else as a run of its own.
-    mutating func enqueueLine(_ frame: StreamFrame, of stream: StreamKey, batchable: Bool) {
+    /// Queues a line onto `run`, the run being filled (out of the queue meanwhile): the
+    /// queue's last run when it is the same batching stream's, taken out once for a
+    /// whole pass rather than once per line; a run of its own when it cannot batch.
+    mutating func enqueueLine(_ frame: StreamFrame, of stream: StreamKey, batchable: Bool, into run: inout ClientOutbox.LineRun?) {
         let size = frame.bytes.readableBytes
-        if batchable, case .lines(var run)? = queue.last, run.batchable, run.stream == stream,
-            run.byteCount + size <= ClientOutbox.batchLimit
-        {
-            queue.removeLast()  // the run's only owner now: appending does not copy its frames
-            run.frames.append(frame)
-            run.byteCount += size
-            queue.append(.lines(run))
-        } else {
-            queue.append(.lines(ClientOutbox.LineRun(stream: stream, batchable: batchable, frames: [frame], byteCount: size)))
-        }
         pendingBytes += size
+        if run == nil, batchable, case .lines(let last)? = queue.last, last.batchable, last.stream == stream {
+            run = last
+            queue.removeLast()  // the run's only owner now: appending does not copy its frames
+        }
+        if batchable, let byteCount = run?.byteCount, byteCount + size <= ClientOutbox.batchLimit {
+            run?.frames.append(frame)
+            run?.byteCount += size
+            return
+        }
+        putBack(&run)
+        run = ClientOutbox.LineRun(stream: stream, batchable: batchable, frames: [frame], byteCount: size)
+    }
+
+    /// Ends the filling of a run: back onto the end of the queue (its bytes were counted line by line).
+    mutating func putBack(_ run: inout ClientOutbox.LineRun?) {
+        guard let filled = run else { return }
+        run = nil
+        queue.append(.lines(filled))
     }
 
     /// The writer, if it waits: to wake after a change (it looks for work itself).
@@ -355,10 +364,15 @@ extension ClientOutbox.State {
             return frames.reduce(0) { dropped, frame in dropped + (subscriptions[stream]?.holdBack(frame, limit: limit) ?? 0) }
         }
         guard var subscription = subscriptions[stream] else { return 0 }
-        defer { subscriptions[stream] = subscription }
+        var run: ClientOutbox.LineRun?
+        defer {
+            putBack(&run)
+            subscriptions[stream] = subscription
+        }
         var dropped = 0
         for frame in frames {
             guard let position = frame.position else {
+                putBack(&run)
                 enqueue(.control(frame.bytes))
                 continue
             }
@@ -373,10 +387,11 @@ extension ClientOutbox.State {
                 continue
             }
             if let gap = subscription.dropped {
+                putBack(&run)
                 enqueue(.control(LineFrames.control(.gap, GapPayload(stream, gap))))
                 subscription.dropped = nil
             }
-            enqueueLine(frame, of: stream, batchable: subscription.batchable)
+            enqueueLine(frame, of: stream, batchable: subscription.batchable, into: &run)
         }
         return dropped
     }

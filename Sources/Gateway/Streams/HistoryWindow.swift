@@ -7,7 +7,7 @@ struct HistoryWindow: Sendable {
     /// `log.line` frames, oldest first (other entries are left out).
     let lines: [StreamFrame]
     /// Empty while the stream has no epoch yet.
-    let epoch: String
+    let epoch: Epoch
     let latestSeq: Int
 
     /// What `log.history` carries, and whether it is `complete`.
@@ -35,7 +35,7 @@ struct HistoryWindow: Sendable {
     /// lines after `sinceSeq` when they can be given exactly.
     func selection(tail: Int, resume: (sinceSeq: Int, epoch: String)?) -> Selection {
         guard let resume else { return Selection(lines: lines.suffix(tail), complete: true) }
-        let continuation = lines(after: LinePosition(epoch: resume.epoch, seq: resume.sinceSeq))
+        let continuation = lines(after: LinePosition(epoch: Epoch(resume.epoch), seq: resume.sinceSeq))
         guard continuation.isExact, continuation.lines.count <= tail else {
             return Selection(lines: lines.suffix(tail), complete: false)
         }

@@ -170,8 +170,8 @@ struct LogSession: Sendable {
             let window = try await hub.history(of: stream, limit: request.resume == nil ? min(request.tail ?? limit, limit) : limit)
             let selection = window.selection(tail: min(request.tail ?? limit, limit), resume: request.resume)
             var replies = [
-                LineFrames.control(.subscribed, id: id, SubscribedPayload(agentId: agent.rawValue, containerId: containerID.rawValue, name: container.name, epoch: window.epoch)),
-                LineFrames.history(id: id, stream: stream, epoch: window.epoch, complete: selection.complete, lines: selection.lines),
+                LineFrames.control(.subscribed, id: id, SubscribedPayload(agentId: agent.rawValue, containerId: containerID.rawValue, name: container.name, epoch: window.epoch.description)),
+                LineFrames.history(id: id, stream: stream, epoch: window.epoch.description, complete: selection.complete, lines: selection.lines),
             ]
             if !known.isOnline {
                 replies.append(

@@ -123,10 +123,10 @@ final class LogStreamHub: Service, Sendable {
         var lines: [StreamFrame] = []
         lines.reserveCapacity(newestFirst.count)
         for case .bulkString(let bytes) in newestFirst.reversed() {
-            let frame = StreamFrame(bytes, knownEpoch: lines.last?.position?.epoch)
+            let frame = StreamFrame(bytes)
             if frame.position != nil { lines.append(frame) }
         }
-        let epoch = try meta.first?.string() ?? lines.last?.position?.epoch ?? ""
+        let epoch = try meta.first?.string().map { Epoch($0) } ?? lines.last?.position?.epoch ?? ""
         let seq = try meta.dropFirst().first?.string().flatMap { Int($0) } ?? 0
         return HistoryWindow(lines: lines, epoch: epoch, latestSeq: seq)
     }
@@ -157,7 +157,7 @@ final class LogStreamHub: Service, Sendable {
     }
 
     /// The frames of a run of messages. Consecutive messages of one channel are
-    /// gathered once (one route look-up and one epoch string for them all), and
+    /// gathered once (one route look-up for them all), and
     /// each client's outbox is locked and its writer woken once per run of
     /// events, not once per line.
     private struct Deliveries {
@@ -174,7 +174,7 @@ final class LogStreamHub: Service, Sendable {
         mutating func add(_ payload: ByteBuffer, of channel: String, route: () -> Route?) {
             if let last = runs.indices.last, runs[last].channel == channel {
                 guard runs[last].route != nil else { return }
-                runs[last].frames.append(StreamFrame(payload, knownEpoch: runs[last].frames.last?.position?.epoch))
+                runs[last].frames.append(StreamFrame(payload))
                 return
             }
             let route = route()

@@ -11,7 +11,7 @@ struct StreamKey: Hashable, Sendable, CustomStringConvertible {
 
 /// Where a line sits in its stream.
 struct LinePosition: Sendable, Equatable {
-    let epoch: String
+    let epoch: Epoch
     let seq: Int
 
     /// Whether a line here comes after `other`: a later seq, or a new epoch (the agent reset its history).
@@ -30,11 +30,12 @@ struct StreamFrame: Sendable {
     /// Where the `Line` object sits in `bytes`' readable bytes, for `log.history` and `log.lines`.
     let lineObject: Range<Int>?
 
-    /// - Parameter knownEpoch: the epoch of the stream's previous line, shared when this one's is the same.
-    init(_ bytes: ByteBuffer, knownEpoch: String? = nil) {
+    init(_ bytes: ByteBuffer) {
         self.bytes = bytes
-        let parsed = bytes.withUnsafeReadableBytes { LogLineFrame.parse($0, knownEpoch: knownEpoch) }
-        position = parsed.map { LinePosition(epoch: $0.epoch, seq: $0.seq) }
-        lineObject = parsed?.lineObject
+        (position, lineObject) = bytes.withUnsafeReadableBytes { frame in
+            guard let parsed = LogLineFrame.parse(frame) else { return (nil, nil) }
+            let epoch = Epoch(UnsafeRawBufferPointer(rebasing: frame[parsed.epochBytes]))
+            return (LinePosition(epoch: epoch, seq: parsed.seq), parsed.lineObject)
+        }
     }
 }

@@ -73,7 +73,8 @@ public enum LogLineFrame {
     /// over its head: never the message text.
     public struct Parsed: Sendable, Equatable {
         public var seq: Int
-        public var epoch: String
+        /// Byte offsets of the epoch's value (between its quotes).
+        public var epochBytes: Range<Int>
         /// Byte offsets of the `Line` object (what `log.history` and `log.lines` carry).
         public var lineObject: Range<Int>
     }
@@ -82,10 +83,7 @@ public enum LogLineFrame {
     ///
     /// Takes raw bytes, not a generic collection: the gateway runs this for every
     /// line it receives, and generic code across modules is not specialised.
-    /// - Parameter knownEpoch: returned as the epoch when the frame's is the same,
-    ///   so that a stream's lines share one string instead of allocating one each
-    ///   (an epoch is 16 characters, one more than Swift stores inline).
-    public static func parse(_ frame: UnsafeRawBufferPointer, knownEpoch: String? = nil) -> Parsed? {
+    public static func parse(_ frame: UnsafeRawBufferPointer) -> Parsed? {
         guard frame.count > head.count + 1, frame.last == UInt8(ascii: "}"),
             head.withUnsafeBytes({ frame.hasBytes($0, at: 0) })
         else { return nil }
@@ -98,9 +96,7 @@ public enum LogLineFrame {
         guard index > head.count, epochHead.withUnsafeBytes({ frame.hasBytes($0, at: index) }) else { return nil }
         let epochStart = index + epochHead.count
         guard let epochEnd = frame[epochStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        let epochBytes = UnsafeRawBufferPointer(rebasing: frame[epochStart..<epochEnd])
-        let epoch = knownEpoch.flatMap { $0.hasUTF8(epochBytes) ? $0 : nil } ?? String(decoding: epochBytes, as: UTF8.self)
-        return Parsed(seq: seq, epoch: epoch, lineObject: lineStart..<(frame.count - 1))
+        return Parsed(seq: seq, epochBytes: epochStart..<epochEnd, lineObject: lineStart..<(frame.count - 1))
     }
 
     private static let lineStart = #"{"type":"log.line","data":"#.utf8.count
