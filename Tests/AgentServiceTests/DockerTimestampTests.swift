@@ -27,6 +27,15 @@ import Testing
         #expect(timestamp.text == text)
     }
 
+    @Test func theLongestTimestampKeepsAllItsText() throws {
+        let text = "2024-05-01T14:34:56.123456789+02:00"
+        #expect(text.utf8.count == DockerTimestamp.maxTextLength)
+        let timestamp = try #require(DockerTimestamp(text))
+        #expect(timestamp.text == text)
+        #expect(timestamp.withTextBytes { Array($0) } == Array(text.utf8))
+        #expect(DockerTimestamp(text + "0") == nil)
+    }
+
     @Test func offsetsNameTheSameInstant() throws {
         let utc = try #require(DockerTimestamp("2024-05-01T12:34:56.123Z"))
         let east = try #require(DockerTimestamp("2024-05-01T14:34:56.123+02:00"))

@@ -5,26 +5,51 @@
 /// Keeps the text as Docker wrote it, for passing on unchanged (SPEC §4 `Line.timestamp`),
 /// and the instant, for ordering and for resuming with Docker's `since`.
 /// Equality and ordering look at the instant only.
+///
+/// The text is held inline, not as a `String`: Docker's 30 bytes are too long for
+/// a small string, and every log line has a timestamp, so a `String` would cost
+/// an allocation and a release per line.
 public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let text: String
     public let nanosecondsSinceEpoch: Int64
+    /// The first `textLength` bytes are the text; `parse` accepts nothing longer than `maxTextLength`.
+    private let textBytes: TextStorage
+    private let textLength: UInt8
 
     /// Stands in for the time of a line that came without a timestamp before any line with one.
-    public static let epoch = DockerTimestamp(text: "1970-01-01T00:00:00.000000000Z", nanosecondsSinceEpoch: 0)
+    public static let epoch = DockerTimestamp("1970-01-01T00:00:00.000000000Z")!
+
+    private typealias TextStorage = InlineArray<35, UInt8>
 
     /// `YYYY-MM-DDTHH:MM:SS.fffffffff+HH:MM`: the longest timestamp this type reads.
-    static let maxTextLength = 35
+    static let maxTextLength = TextStorage.count
+
+    /// The text as Docker wrote it.
+    public var text: String { withTextBytes { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the text's UTF-8 bytes, without making a `String` of them.
+    public func withTextBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        textBytes.span.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[..<Int(textLength)])) }
+    }
 
     /// Parses a whole timestamp, e.g. one stored earlier; nil unless `text` is exactly one timestamp.
     public init?(_ text: String) {
         var text = text
-        let parsed = text.withUTF8 { Self.parse(UnsafeRawBufferPointer($0)) }
-        guard let parsed, parsed.textLength == text.utf8.count else { return nil }
-        self.init(text: text, nanosecondsSinceEpoch: parsed.nanoseconds)
+        let parsed: DockerTimestamp? = text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let parsed = Self.parse(bytes), parsed.textLength == bytes.count else { return nil }
+            return DockerTimestamp(text: bytes, nanosecondsSinceEpoch: parsed.nanoseconds)
+        }
+        guard let parsed else { return nil }
+        self = parsed
     }
 
-    private init(text: String, nanosecondsSinceEpoch: Int64) {
-        self.text = text
+    /// - Parameter text: at most `maxTextLength` bytes, as `parse` guarantees.
+    private init(text: UnsafeRawBufferPointer, nanosecondsSinceEpoch: Int64) {
+        precondition(text.count <= Self.maxTextLength, "a timestamp is at most maxTextLength bytes")
+        var bytes = TextStorage(repeating: 0)
+        withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: text) }
+        self.textBytes = bytes
+        self.textLength = UInt8(text.count)
         self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
     }
 
@@ -32,7 +57,7 @@ public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
     /// including the space after it; nil if `message` does not start that way.
     static func prefix(of message: UnsafeRawBufferPointer) -> (timestamp: DockerTimestamp, length: Int)? {
         guard let parsed = parsePrefix(of: message) else { return nil }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: message[..<parsed.textLength]), as: UTF8.self)
+        let text = UnsafeRawBufferPointer(rebasing: message[..<parsed.textLength])
         return (DockerTimestamp(text: text, nanosecondsSinceEpoch: parsed.nanoseconds), parsed.textLength + 1)
     }
 

@@ -77,7 +77,9 @@ struct ContainerStream {
             for record in records where filter.isNew(record) {
                 position.advance(past: record.timestamp)
                 frame.removeAll(keepingCapacity: true)
-                template.encode(seq: position.seq, timestamp: record.timestamp.text, stream: record.stream.rawValue, message: record.message, into: &frame)
+                record.timestamp.withTextBytes { timestamp in
+                    template.encode(seq: position.seq, timestamp: timestamp, stream: record.stream.rawValue, message: record.message, into: &frame)
+                }
                 frames.append(frame)
                 if frames.count == Self.maxBatchLines {
                     groups.append(EncodedLines(frames: frames, position: position))

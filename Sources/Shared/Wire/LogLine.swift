@@ -58,10 +58,16 @@ public enum LogLineFrame {
         }
 
         public func encode(seq: Int, timestamp: String, stream: String, message: String, into bytes: inout [UInt8]) {
+            var timestamp = timestamp
+            timestamp.withUTF8 { encode(seq: seq, timestamp: UnsafeRawBufferPointer($0), stream: stream, message: message, into: &bytes) }
+        }
+
+        /// - Parameter timestamp: the timestamp's UTF-8 bytes.
+        public func encode(seq: Int, timestamp: UnsafeRawBufferPointer, stream: String, message: String, into bytes: inout [UInt8]) {
             bytes.append(contentsOf: LogLineFrame.head)
             ASCIIDecimal.append(seq, to: &bytes)
             bytes.append(contentsOf: afterSeq)
-            JSONString.appendEscaped(timestamp, to: &bytes)
+            JSONString.appendEscaped(utf8: timestamp, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
             LogLineFrame.appendField("stream", stream, to: &bytes)
             LogLineFrame.appendField("message", message, to: &bytes)
@@ -117,24 +123,27 @@ public enum JSONString {
 
     public static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
         var string = string
-        string.withUTF8 { utf8 in
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: [92, UInt8(ascii: "t")])
-                default:
-                    bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
-                }
+        string.withUTF8 { appendEscaped(utf8: UnsafeRawBufferPointer($0), to: &bytes) }
+    }
+
+    /// - Parameter utf8: valid UTF-8: it is copied as it is, only escaped.
+    public static func appendEscaped(utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            default:
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...]))
     }
 }
