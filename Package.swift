@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "tailgate-agent", targets: ["AgentService"]),
         .executable(name: "tailgate-gateway", targets: ["Gateway"]),
         .executable(name: "tailgate-bench", targets: ["Bench"]),
+        .executable(name: "tailgate-pipeline-ceiling", targets: ["PipelineCeiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -90,6 +91,12 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The single stream's Redis work done in C with no gateway: the ceiling beside
+        // the product in `tailgate-bench e2e-throughput`.
+        .executableTarget(
+            name: "PipelineCeiling",
+            linkerSettings: [.linkedLibrary("hiredis")]
         ),
         // Real servers for tests: redis-server, the docker CLI, child processes.
         .target(

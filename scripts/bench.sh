@@ -44,8 +44,8 @@ tg_install_deps docker  # redis-tools brings redis-benchmark too
 
 # --- build (before any server runs: a cold release build takes minutes) ------
 scratch=(--scratch-path "$TG_ROOT/.build-bench")
-tg_log "building tailgate-bench, tailgate-agent and tailgate-gateway (release)"
-for product in tailgate-bench tailgate-agent tailgate-gateway; do
+tg_log "building tailgate-bench, tailgate-agent, tailgate-gateway and tailgate-pipeline-ceiling (release)"
+for product in tailgate-bench tailgate-agent tailgate-gateway tailgate-pipeline-ceiling; do
     swift build -c release "${scratch[@]}" --product "$product" >&2
 done
 bin_dir=$(swift build -c release "${scratch[@]}" --show-bin-path)
@@ -82,7 +82,9 @@ fi
 for scenario in e2e-latency e2e-throughput e2e-fanout e2e-streams e2e-connections; do
     selected "$scenario" || continue
     tg_log "$scenario: $runs runs${quick:+ (quick)}"
-    tg_run_child "$bin_dir/tailgate-bench" "$scenario" "${quick[@]}" --runs "$runs" --redis "$TG_REDIS_URL" \
+    extra=()
+    [[ $scenario == e2e-throughput ]] && extra=(--pipeline-ceiling "$bin_dir/tailgate-pipeline-ceiling")
+    tg_run_child "$bin_dir/tailgate-bench" "$scenario" "${quick[@]}" "${extra[@]}" --runs "$runs" --redis "$TG_REDIS_URL" \
         --docker-host "$TG_DOCKER_HOST" --agent "$bin_dir/tailgate-agent" --gateway "$bin_dir/tailgate-gateway" \
         --image "$TG_TEST_IMAGE" --dockerd-pid "$dockerd_pid" --log-dir "$log_dir" --summary "$summary" >>"$details"
 done

@@ -14,6 +14,9 @@ struct ThroughputBenchmark: AsyncParsableCommand {
     @Option(help: "Lines the container prints per run (default 500000, 50000 with --quick)")
     var lines: Int?
 
+    @Option(name: .customLong("pipeline-ceiling"), help: "Path of tailgate-pipeline-ceiling, to measure the same Redis work done in C with no gateway beside the product")
+    var pipelineCeiling: String?
+
     struct Result: Sendable {
         var linesPerSecond: Double
         var received: Int
@@ -38,12 +41,17 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         var dockerdWriteOnlyCPUPer100k: Double?
         /// Lines per script call of the agent: how well it batched.
         var linesPerRedisBatch: Double
+        /// The same Redis work in C with no gateway, on an identical container; nil without `--pipeline-ceiling`.
+        var ceiling: PipelineCeiling.Measurement?
 
         /// Against the raw reads of the same run, seconds apart: drift of the host's speed
         /// between runs (up to 40 % here) cancels out, as it would not in a ratio of medians.
         var ratioToRawRead: Double { linesPerSecond / raw.linesPerSecond }
         var ratioToRawFollow: Double { linesPerSecond / rawFollow.linesPerSecond }
         var rawFollowRatioToRawRead: Double { rawFollow.linesPerSecond / raw.linesPerSecond }
+        var ratioToCeiling: Double? { ceiling.map { linesPerSecond / $0.linesPerSecond } }
+        var ceilingRatioToRawRead: Double? { ceiling.map { $0.linesPerSecond / raw.linesPerSecond } }
+        var ceilingRatioToRawFollow: Double? { ceiling.map { $0.linesPerSecond / rawFollow.linesPerSecond } }
 
         /// This run's CPU split, so that a slow run can be told from a dear one.
         var cpuNote: String {
@@ -60,6 +68,9 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let runs = options.runCount
         let results = try await EndToEndStack.with(options) { stack in
             guard let socketPath = stack.docker.socketPath else { throw BenchError("--docker-host must be unix://") }
+            let ceiling = pipelineCeiling.map {
+                PipelineCeiling(executable: $0, dockerSocket: socketPath, redisURL: options.stack.redis, dockerdPID: options.stack.dockerdPID)
+            }
             var results: [Result] = []
             for run in 1...runs {
                 progressNote("e2e-throughput run \(run)/\(runs): \(lines) lines")
@@ -94,6 +105,12 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 }
                 await stack.docker.remove(followed)
                 let dockerdWriteOnlyCPU = try await dockerdCPUWritingUnread(lines: lines, stack: stack)
+                var ceilingMeasurement: PipelineCeiling.Measurement?
+                if let ceiling {
+                    let container = try await stack.startContainers(1, script: PacedLogScript.burst(lines: lines, after: Self.startDelay))[0]
+                    ceilingMeasurement = try await ceiling.measure(container: container, lines: lines, redis: stack.redis)
+                    await stack.docker.remove(container)
+                }
                 guard let first = tally.firstReceipt, tally.counts.lines > 1 else { throw BenchError("the client received no lines") }
                 let result = Result(
                     linesPerSecond: Double(tally.counts.lines - 1) / (Double(tally.lastReceipt - first) / 1e9),
@@ -103,10 +120,13 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     gatewayCPUPer100k: gatewayCPU, agentCPUPer100k: agentCPU, clientCPUPer100k: clientCPU,
                     redisCPUPer100k: redisWork.cpuPer100k(lines), dockerdCPUPer100k: dockerdCPU,
                     dockerdWriteOnlyCPUPer100k: dockerdWriteOnlyCPU.map { $0 * per100k },
-                    linesPerRedisBatch: redisWork.linesPerBatch(lines)
+                    linesPerRedisBatch: redisWork.linesPerBatch(lines), ceiling: ceilingMeasurement
                 )
                 progressNote("  \(NumberFormat.grouped(result.linesPerSecond)) lines/s, raw read \(NumberFormat.grouped(raw.linesPerSecond)), raw follow \(NumberFormat.grouped(rawFollow.linesPerSecond)), lost \(result.lost) (log.gap \(result.lostInGaps), unannounced \(result.lostUnannounced), before the first \(result.lostBeforeFirst))")
                 progressNote("  \(result.cpuNote)")
+                if let measured = result.ceiling {
+                    progressNote("  pipeline ceiling: \(NumberFormat.grouped(measured.linesPerSecond)) lines/s, lost \(measured.lost)")
+                }
                 results.append(result)
             }
             return results
@@ -175,6 +195,22 @@ struct ThroughputBenchmark: AsyncParsableCommand {
             cpu(\.dockerdCPUPer100k), cpu(\.gatewayCPUPer100k), cpu(\.agentCPUPer100k), cpu(\.redisCPUPer100k), cpu(\.clientCPUPer100k),
             NumberFormat.grouped(Spread(results.map(\.linesPerRedisBatch)).median)
         )
+        let ceilings = results.compactMap(\.ceiling)
+        if !ceilings.isEmpty {
+            func ceilingCPU(_ cpuSeconds: (PipelineCeiling.Measurement) -> Double?) -> String {
+                let per100k = ceilings.compactMap { measured in cpuSeconds(measured).map(measured.per100kLines) }
+                return per100k.isEmpty ? "—" : NumberFormat.cpuSeconds(Spread(per100k).median)
+            }
+            table.add(
+                "ceiling: the same Redis work in C, no gateway (`tailgate-pipeline-ceiling`; its follower in the agent column, its subscriber in the client's)",
+                Spread(ceilings.map(\.linesPerSecond)).formatted(NumberFormat.grouped),
+                Spread(results.compactMap(\.ceilingRatioToRawRead)).formatted(NumberFormat.ratio),
+                Spread(results.compactMap(\.ceilingRatioToRawFollow)).formatted(NumberFormat.ratio),
+                ceilings.map { String($0.lost) }.joined(separator: ", "),
+                ceilingCPU(\.cpuSeconds.dockerd), "—", ceilingCPU(\.cpuSeconds.follower), ceilingCPU(\.cpuSeconds.redis),
+                ceilingCPU(\.cpuSeconds.subscriber), "—"
+            )
+        }
         table.add(
             "none: an identical container's log written, nobody reading it", "—", "—", "—", "—",
             cpu(\.dockerdWriteOnlyCPUPer100k), "—", "—", "—", "—", "—"
@@ -185,11 +221,20 @@ struct ThroughputBenchmark: AsyncParsableCommand {
             `seq 1 \(lines)` in a container that waits \(Self.startDelay) s first, so the client (`batch: true`, `tail: 0`) is \
             subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max). \
             Ratios: each run's against the raw reads of the same run. CPU: from the subscribe to the last line received (curl: its read), medians; dockerd's \
-            in the two live rows includes writing the log, which the last row measures alone (the finished read does not pay it).
+            in the two live rows includes writing the log, which the last row measures alone (the finished read does not pay it).\(ceilingNote(results))
 
             \(table.rendered())
 
             """
+    }
+
+    /// How the product compares with the pipeline ceiling, when it was measured.
+    private func ceilingNote(_ results: [Result]) -> String {
+        let ratios = results.compactMap(\.ratioToCeiling)
+        guard !ratios.isEmpty else { return "" }
+        return " The ceiling row follows a third identical container with a C program that does the agent's Redis work "
+            + "(the same script, batches and read pacing) and counts the channel's messages, with no gateway or WebSocket; "
+            + "the product's lines/s against it, per run: \(Spread(ratios).formatted(NumberFormat.ratio))."
     }
 
     private func summaryRows(_ results: [Result]) -> [SummaryRow] {
@@ -200,6 +245,16 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let rawFollow = Spread(results.map(\.rawFollow.linesPerSecond))
         let lost = results.map(\.lost).reduce(0, +)
         let figure = rate.formatted(NumberFormat.grouped) + " lines/s" + (lost == 0 ? ", none lost" : ", \(lost) lost")
+        let ceilings = results.compactMap(\.ceiling)
+        let ceilingRow = ceilings.isEmpty ? [] : [
+            SummaryRow(
+                scenario: "Single stream, as above, against the same Redis work done in C with no gateway", figure: figure,
+                ceiling: "`tailgate-pipeline-ceiling`: " + Spread(ceilings.map(\.linesPerSecond)).formatted(NumberFormat.grouped) + " lines/s, "
+                    + Spread(results.compactMap(\.ceilingRatioToRawRead)).formatted(NumberFormat.ratio)
+                    + " of the raw read",
+                ratio: Spread(results.compactMap(\.ratioToCeiling)).formatted(NumberFormat.ratio), goal: "—"
+            )
+        ]
         return [
             SummaryRow(
                 scenario: "Single stream, `seq` as fast as it goes, 1 client (ratio: median of the runs' ratios)", figure: figure,
@@ -211,6 +266,6 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                 ceiling: "raw Docker API live follow (curl): " + rawFollow.formatted(NumberFormat.grouped) + " lines/s",
                 ratio: toRawFollow.formatted(NumberFormat.ratio), goal: "—"
             ),
-        ]
+        ] + ceilingRow
     }
 }

@@ -1,0 +1,335 @@
+// tailgate-pipeline-ceiling: the single-stream pipeline at its cheapest, the ceiling
+// that `tailgate-bench e2e-throughput` measures beside the product.
+//
+// It does the Redis work SPEC §2 asks for a line and no more: one thread follows a
+// container's log from the Docker API as the agent does (HTTP/1.0, timestamps, reads
+// 0.5 ms apart while busy, batches of at most 1000 lines at least 4 ms apart, each
+// written with the agent's own script by EVALSHA, pipelined), and another counts the
+// messages on the stream's channel as a gateway receives them. No gateway and no
+// WebSocket: what a line costs here is Docker's, Redis's and the least an agent spends.
+//
+// usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES
+// Prints one line: received=N seconds=S follower_cpu=S subscriber_cpu=S, where seconds
+// run from the first message received to the last. Exits 1 on any error, with a message.
+#define _GNU_SOURCE
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    max_batch_lines = 1000,
+    max_message_bytes = 16 * 1024, // Docker splits longer lines; the ceiling does not join them
+    frame_overhead = 512,
+    max_frame_bytes = max_message_bytes * 6 + frame_overhead, // every byte escaped as \u00XX at worst
+    batch_buffer_bytes = 8 << 20,
+    read_buffer_bytes = 1 << 20,
+    large_read_bytes = 64 * 1024,
+};
+static const double batch_pause_seconds = 0.004;
+static const useconds_t read_pause_microseconds = 500;
+static const char agent_id[] = "ceiling";
+static const char epoch[] = "ce111n9ce111n900";
+
+static void fail(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    fputs("tailgate-pipeline-ceiling: ", stderr);
+    vfprintf(stderr, format, arguments);
+    fputc('\n', stderr);
+    va_end(arguments);
+    exit(1);
+}
+
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static double thread_cpu_seconds(void) {
+    struct timespec used;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    return (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+}
+
+static redisContext *connect_redis(const char *host, int port) {
+    redisContext *redis = redisConnect(host, port);
+    if (!redis || redis->err) fail("cannot connect to Redis at %s:%d: %s", host, port, redis ? redis->errstr : "out of memory");
+    return redis;
+}
+
+// MARK: - Subscriber: counts the channel's messages, as a gateway would receive them
+
+struct subscriber {
+    const char *host;
+    int port;
+    const char *channel;
+    long expected;
+    sem_t subscribed;
+    long received;
+    double first, last;
+    double cpu_seconds;
+};
+
+static void *run_subscriber(void *argument) {
+    struct subscriber *subscriber = argument;
+    redisContext *redis = connect_redis(subscriber->host, subscriber->port);
+    redisReply *reply = redisCommand(redis, "SUBSCRIBE %s", subscriber->channel);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) fail("SUBSCRIBE failed: %s", reply ? reply->str : redis->errstr);
+    freeReplyObject(reply);
+    // A lost line would leave it waiting for ever: 20 s without a message ends the count.
+    struct timeval timeout = {.tv_sec = 20};
+    redisSetTimeout(redis, timeout);
+    sem_post(&subscriber->subscribed);
+    while (subscriber->received < subscriber->expected) {
+        void *message;
+        if (redisGetReply(redis, &message) != REDIS_OK) break;
+        reply = message;
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+            subscriber->last = monotonic_seconds();
+            if (subscriber->received++ == 0) subscriber->first = subscriber->last;
+        }
+        freeReplyObject(reply);
+    }
+    subscriber->cpu_seconds = thread_cpu_seconds();
+    redisFree(redis);
+    return NULL;
+}
+
+// MARK: - Follower: Docker's log → log.line frames → the agent's script, one call per batch
+
+struct batch {
+    char *frames; // frame after frame, each followed by its length in `lengths`
+    size_t used;
+    size_t lengths[max_batch_lines];
+    int count;
+    long seq;
+    char newest_timestamp[64];
+};
+
+struct follower {
+    redisContext *redis;
+    const char *script_sha;
+    const char *container;
+    char history_key[256], meta_key[256], channel[256];
+    struct batch batch;
+    long replies_pending;
+};
+
+// JSON escaping as the agent's `JSONString.appendEscaped` does it.
+static void append_escaped(struct batch *batch, const char *text, size_t length) {
+    static const char hex[] = "0123456789abcdef";
+    char *out = batch->frames + batch->used;
+    for (size_t index = 0; index < length; index++) {
+        unsigned char byte = (unsigned char)text[index];
+        if (byte == '"' || byte == '\\') {
+            *out++ = '\\';
+            *out++ = (char)byte;
+        } else if (byte == '\n' || byte == '\r' || byte == '\t') {
+            *out++ = '\\';
+            *out++ = byte == '\n' ? 'n' : byte == '\r' ? 'r' : 't';
+        } else if (byte < 0x20) {
+            out += sprintf(out, "\\u00%c%c", hex[byte >> 4], hex[byte & 15]);
+        } else {
+            *out++ = (char)byte;
+        }
+    }
+    batch->used = (size_t)(out - batch->frames);
+}
+
+static void append_text(struct batch *batch, const char *text) {
+    size_t length = strlen(text);
+    memcpy(batch->frames + batch->used, text, length);
+    batch->used += length;
+}
+
+// `payload` is one Docker record: "<RFC 3339 timestamp> <message>\n".
+static void append_line(struct follower *follower, const char *payload, size_t length, int stream) {
+    if (length && payload[length - 1] == '\n') length--;
+    const char *space = memchr(payload, ' ', length);
+    if (!space) fail("a log record without a timestamp");
+    size_t timestamp_length = (size_t)(space - payload);
+    size_t message_length = length - timestamp_length - 1;
+    if (message_length > max_message_bytes || timestamp_length >= sizeof follower->batch.newest_timestamp) fail("a log record too long");
+
+    struct batch *batch = &follower->batch;
+    size_t start = batch->used;
+    batch->seq++;
+    batch->used += (size_t)sprintf(batch->frames + batch->used, "{\"type\":\"log.line\",\"data\":{\"seq\":%ld", batch->seq);
+    append_text(batch, ",\"epoch\":\"");
+    append_text(batch, epoch);
+    append_text(batch, "\",\"agentId\":\"");
+    append_text(batch, agent_id);
+    append_text(batch, "\",\"containerId\":\"");
+    append_text(batch, follower->container);
+    append_text(batch, "\",\"timestamp\":\"");
+    append_escaped(batch, payload, timestamp_length);
+    append_text(batch, stream == 2 ? "\",\"stream\":\"stderr\",\"message\":\"" : "\",\"stream\":\"stdout\",\"message\":\"");
+    append_escaped(batch, space + 1, message_length);
+    append_text(batch, "\"}}");
+    batch->lengths[batch->count++] = batch->used - start;
+    memcpy(batch->newest_timestamp, payload, timestamp_length);
+    batch->newest_timestamp[timestamp_length] = 0;
+}
+
+// Reads the replies that have arrived; with `wait_for_all`, blocks until none is pending.
+static void collect_replies(struct follower *follower, int wait_for_all) {
+    while (follower->replies_pending > 0) {
+        void *message = NULL;
+        if (redisGetReplyFromReader(follower->redis, &message) != REDIS_OK) fail("bad reply from Redis");
+        if (message) {
+            redisReply *reply = message;
+            if (reply->type == REDIS_REPLY_ERROR) fail("the script failed: %s", reply->str);
+            freeReplyObject(reply);
+            follower->replies_pending--;
+            continue;
+        }
+        int available = 0;
+        ioctl(follower->redis->fd, FIONREAD, &available);
+        if (available == 0 && !wait_for_all) return;
+        if (redisBufferRead(follower->redis) != REDIS_OK) fail("reading from Redis: %s", follower->redis->errstr);
+    }
+}
+
+// Sends the batch with the agent's script (KEYS and ARGV as StreamPublisher sends them) without waiting for its reply.
+static void send_batch(struct follower *follower) {
+    struct batch *batch = &follower->batch;
+    if (batch->count == 0) return;
+    enum { fixed_arguments = 12 };
+    const char *arguments[fixed_arguments + max_batch_lines];
+    size_t lengths[fixed_arguments + max_batch_lines];
+    char seq[32];
+    snprintf(seq, sizeof seq, "%ld", batch->seq);
+    const char *fixed[fixed_arguments] = {
+        "EVALSHA", follower->script_sha, "3", follower->history_key, follower->meta_key, follower->channel,
+        "1000", "86400", epoch, seq, batch->newest_timestamp, "1",
+    };
+    for (int index = 0; index < fixed_arguments; index++) {
+        arguments[index] = fixed[index];
+        lengths[index] = strlen(fixed[index]);
+    }
+    size_t offset = 0;
+    for (int index = 0; index < batch->count; index++) {
+        arguments[fixed_arguments + index] = batch->frames + offset;
+        lengths[fixed_arguments + index] = batch->lengths[index];
+        offset += batch->lengths[index];
+    }
+    if (redisAppendCommandArgv(follower->redis, fixed_arguments + batch->count, arguments, lengths) != REDIS_OK) fail("out of memory");
+    follower->replies_pending++;
+    int done = 0;
+    while (!done) {
+        if (redisBufferWrite(follower->redis, &done) != REDIS_OK) fail("writing to Redis: %s", follower->redis->errstr);
+    }
+    batch->count = 0;
+    batch->used = 0;
+    collect_replies(follower, 0);
+}
+
+static int connect_docker(const char *socket_path) {
+    int docker = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (docker < 0 || strlen(socket_path) >= sizeof address.sun_path) fail("bad Docker socket %s", socket_path);
+    strcpy(address.sun_path, socket_path);
+    if (connect(docker, (struct sockaddr *)&address, sizeof address) != 0) fail("cannot connect to Docker at %s", socket_path);
+    return docker;
+}
+
+// Follows the log until Docker ends it (the container exited).
+static void follow(struct follower *follower, const char *socket_path) {
+    int docker = connect_docker(socket_path);
+    char request[512];
+    int request_length = snprintf(
+        request, sizeof request,
+        "GET /containers/%s/logs?follow=1&stdout=1&stderr=1&timestamps=1 HTTP/1.0\r\nHost: localhost\r\n\r\n",
+        follower->container);
+    if (write(docker, request, (size_t)request_length) != request_length) fail("cannot send the request to Docker");
+
+    char *buffer = malloc(read_buffer_bytes);
+    if (!buffer) fail("out of memory");
+    size_t buffered = 0;
+    int in_headers = 1;
+    double last_batch = monotonic_seconds();
+    for (;;) {
+        ssize_t count = read(docker, buffer + buffered, read_buffer_bytes - buffered);
+        if (count <= 0) break;
+        buffered += (size_t)count;
+        size_t position = 0;
+        if (in_headers) {
+            char *end = memmem(buffer, buffered, "\r\n\r\n", 4);
+            if (!end) continue;
+            if (strncmp(buffer, "HTTP/1.0 200", 12) != 0 && strncmp(buffer, "HTTP/1.1 200", 12) != 0) {
+                fail("Docker answered %.*s", (int)strcspn(buffer, "\r\n"), buffer);
+            }
+            position = (size_t)(end + 4 - buffer);
+            in_headers = 0;
+        }
+        // Docker's 8-byte record header: stream, three zero bytes, big-endian length.
+        while (buffered - position >= 8) {
+            const unsigned char *header = (const unsigned char *)buffer + position;
+            size_t length = ((size_t)header[4] << 24) | ((size_t)header[5] << 16) | ((size_t)header[6] << 8) | header[7];
+            if (length > max_message_bytes + 64) fail("a Docker record of %zu bytes", length);
+            if (buffered - position < 8 + length) break;
+            append_line(follower, buffer + position + 8, length, header[0]);
+            position += 8 + length;
+            if (follower->batch.count == max_batch_lines || follower->batch.used > batch_buffer_bytes - max_frame_bytes) {
+                send_batch(follower);
+                last_batch = monotonic_seconds();
+            }
+        }
+        memmove(buffer, buffer + position, buffered - position);
+        buffered -= position;
+        if (monotonic_seconds() - last_batch >= batch_pause_seconds) {
+            send_batch(follower);
+            last_batch = monotonic_seconds();
+        }
+        if (count < large_read_bytes) usleep(read_pause_microseconds);
+    }
+    send_batch(follower);
+    collect_replies(follower, 1);
+    free(buffer);
+    close(docker);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 7) {
+        fprintf(stderr, "usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES\n");
+        return 2;
+    }
+    const char *socket_path = argv[1], *host = argv[3];
+    int port = atoi(argv[4]);
+    long lines = atol(argv[6]);
+    if (port <= 0 || lines <= 0 || strlen(argv[2]) > 128) fail("bad arguments");
+
+    static struct follower follower;
+    follower.container = argv[2];
+    follower.script_sha = argv[5];
+    follower.batch.frames = malloc(batch_buffer_bytes);
+    if (!follower.batch.frames) fail("out of memory");
+    snprintf(follower.history_key, sizeof follower.history_key, "tailgate:history:{%s:%s}", agent_id, follower.container);
+    snprintf(follower.meta_key, sizeof follower.meta_key, "tailgate:meta:{%s:%s}", agent_id, follower.container);
+    snprintf(follower.channel, sizeof follower.channel, "tailgate:logs:{%s:%s}", agent_id, follower.container);
+
+    struct subscriber subscriber = {.host = host, .port = port, .channel = follower.channel, .expected = lines};
+    sem_init(&subscriber.subscribed, 0, 0);
+    pthread_t subscriber_thread;
+    if (pthread_create(&subscriber_thread, NULL, run_subscriber, &subscriber) != 0) fail("cannot start a thread");
+    sem_wait(&subscriber.subscribed);
+
+    follower.redis = connect_redis(host, port);
+    follow(&follower, socket_path);
+    double follower_cpu = thread_cpu_seconds();
+    pthread_join(subscriber_thread, NULL);
+
+    printf("received=%ld seconds=%.6f follower_cpu=%.6f subscriber_cpu=%.6f\n", subscriber.received,
+        subscriber.received > 1 ? subscriber.last - subscriber.first : 0.0, follower_cpu, subscriber.cpu_seconds);
+    return 0;
+}
