@@ -2,11 +2,14 @@
 // that `tailgate-bench e2e-throughput` measures beside the product.
 //
 // It does the Redis work SPEC §2 asks for a line and no more: one thread follows a
-// container's log from the Docker API as the agent does (HTTP/1.0, timestamps, reads
-// 0.5 ms apart while busy, batches of at most 1000 lines at least 4 ms apart, each
-// written with the agent's own script by EVALSHA, pipelined), and another counts the
+// container's log from the Docker API as the agent does (HTTP/1.0, timestamps, a 0.5 ms
+// pause after each read under 64 KiB, batches of at most 1000 lines at least 4 ms apart,
+// each written with the agent's own script by EVALSHA, pipelined), and another counts the
 // messages on the stream's channel as a gateway receives them. No gateway and no
-// WebSocket: what a line costs here is Docker's, Redis's and the least an agent spends.
+// WebSocket: what a line costs here is Docker's, Redis's and what a minimal follower spends.
+//
+// It reads Docker's multiplexed stream only: the container must run without a TTY, as the
+// bench's do. SCRIPT_SHA is the digest of `RedisScript.appendLines`, loaded by the caller.
 //
 // usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES
 // Prints one line: received=N seconds=S follower_cpu=S subscriber_cpu=S, where seconds

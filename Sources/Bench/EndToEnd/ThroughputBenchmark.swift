@@ -233,7 +233,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let ratios = results.compactMap(\.ratioToCeiling)
         guard !ratios.isEmpty else { return "" }
         return " The ceiling row follows a fourth identical container with a C program that does the agent's Redis work "
-            + "(the same script, batches and read pacing) and counts the channel's messages, with no gateway or WebSocket; "
+            + "(the same script and batches, reads paced 0.5 ms apart) and counts the channel's messages, with no gateway or WebSocket; "
             + "the product's lines/s against it, per run: \(Spread(ratios).formatted(NumberFormat.ratio))."
     }
 
