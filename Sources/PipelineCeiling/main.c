@@ -87,7 +87,7 @@ static void *run_subscriber(void *argument) {
     struct subscriber *subscriber = argument;
     redisContext *redis = connect_redis(subscriber->host, subscriber->port);
     redisReply *reply = redisCommand(redis, "SUBSCRIBE %s", subscriber->channel);
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) fail("SUBSCRIBE failed: %s", reply ? reply->str : redis->errstr);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) fail("SUBSCRIBE failed: %s", reply && reply->str ? reply->str : redis->errstr);
     freeReplyObject(reply);
     // A lost line would leave it waiting for ever: 20 s without a message ends the count.
     struct timeval timeout = {.tv_sec = 20};

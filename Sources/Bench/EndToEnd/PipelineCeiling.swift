@@ -3,7 +3,7 @@ import Shared
 import TestSupport
 
 /// The single stream's Redis work at its cheapest: `tailgate-pipeline-ceiling`, a C
-/// program that follows the log as the agent does, writes each batch with the agent's
+/// program that follows the log much as the agent does, writes each batch with the agent's
 /// own script and counts the channel's messages, with no gateway or WebSocket between.
 /// Beside the product, it shows how much of the gap to the raw read is Docker's and
 /// Redis's, which no implementation of SPEC §2 avoids on the same cores.
