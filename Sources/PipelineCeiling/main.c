@@ -111,7 +111,7 @@ static void *run_subscriber(void *argument) {
 // MARK: - Follower: Docker's log → log.line frames → the agent's script, one call per batch
 
 struct batch {
-    char *frames; // frame after frame, each followed by its length in `lengths`
+    char *frames; // frame after frame; their lengths are in `lengths`
     size_t used;
     size_t lengths[max_batch_lines];
     int count;
@@ -124,6 +124,10 @@ struct follower {
     const char *script_sha;
     const char *container;
     char history_key[256], meta_key[256], channel[256];
+    // What every frame of the stream holds between its seq and its timestamp's value, made
+    // once, as the agent's `LogLineFrame.Template` is.
+    char after_seq[256];
+    size_t after_seq_length;
     struct batch batch;
     long replies_pending;
 };
@@ -168,13 +172,8 @@ static void append_line(struct follower *follower, const char *payload, size_t l
     size_t start = batch->used;
     batch->seq++;
     batch->used += (size_t)sprintf(batch->frames + batch->used, "{\"type\":\"log.line\",\"data\":{\"seq\":%ld", batch->seq);
-    append_text(batch, ",\"epoch\":\"");
-    append_text(batch, epoch);
-    append_text(batch, "\",\"agentId\":\"");
-    append_text(batch, agent_id);
-    append_text(batch, "\",\"containerId\":\"");
-    append_text(batch, follower->container);
-    append_text(batch, "\",\"timestamp\":\"");
+    memcpy(batch->frames + batch->used, follower->after_seq, follower->after_seq_length);
+    batch->used += follower->after_seq_length;
     append_escaped(batch, payload, timestamp_length);
     append_text(batch, stream == 2 ? "\",\"stream\":\"stderr\",\"message\":\"" : "\",\"stream\":\"stdout\",\"message\":\"");
     append_escaped(batch, space + 1, message_length);
@@ -310,7 +309,9 @@ int main(int argc, char **argv) {
     const char *socket_path = argv[1], *host = argv[3];
     int port = atoi(argv[4]);
     long lines = atol(argv[6]);
-    if (port <= 0 || lines <= 0 || strlen(argv[2]) > 128) fail("bad arguments");
+    size_t container_length = strlen(argv[2]);
+    if (port <= 0 || lines <= 0 || container_length == 0 || container_length > 128) fail("bad arguments");
+    if (strspn(argv[2], "0123456789abcdef") != container_length) fail("a container id is hex: %s", argv[2]);
 
     static struct follower follower;
     follower.container = argv[2];
@@ -320,6 +321,9 @@ int main(int argc, char **argv) {
     snprintf(follower.history_key, sizeof follower.history_key, "tailgate:history:{%s:%s}", agent_id, follower.container);
     snprintf(follower.meta_key, sizeof follower.meta_key, "tailgate:meta:{%s:%s}", agent_id, follower.container);
     snprintf(follower.channel, sizeof follower.channel, "tailgate:logs:{%s:%s}", agent_id, follower.container);
+    // The ids need no escaping: the epoch and agent id are fixed, and the container id is hex.
+    follower.after_seq_length = (size_t)snprintf(follower.after_seq, sizeof follower.after_seq,
+        ",\"epoch\":\"%s\",\"agentId\":\"%s\",\"containerId\":\"%s\",\"timestamp\":\"", epoch, agent_id, follower.container);
 
     struct subscriber subscriber = {.host = host, .port = port, .channel = follower.channel, .expected = lines};
     sem_init(&subscriber.subscribed, 0, 0);
