@@ -90,7 +90,7 @@ struct ConnectionsBenchmark: AsyncParsableCommand {
     /// One more connection subscribes (`tail: 1000`) and unsubscribes, stream after stream:
     /// the time from sending the subscribe to having the whole `log.history` message.
     private func timeHistory(on gateway: GatewayUnderTest, agent: String, streams: [String], samples: Int) async throws -> LatencyPercentiles {
-        let connection = try await LoadConnection(url: gateway.logsURL, token: gateway.token, logger: Logger(label: "tailgate-bench-history"))
+        let connection = try await NIOLoadConnection(url: gateway.logsURL, token: gateway.token, logger: Logger(label: "tailgate-bench-history"))
         var latencies: [Int32] = []
         do {
             for sample in 0..<samples {

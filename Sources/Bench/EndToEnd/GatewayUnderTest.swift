@@ -9,7 +9,8 @@ struct GatewayUnderTest: Sendable {
     let token: String
     let logPath: String
 
-    var logsURL: String { "ws://127.0.0.1:\(port)/api/logs/ws" }
+    static let logsPath = "/api/logs/ws"
+    var logsURL: String { "ws://127.0.0.1:\(port)\(Self.logsPath)" }
 
     /// Starts the gateway on a free loopback port and returns once `/healthz` says Redis is up.
     static func start(executable: String, redisURL: String, logDirectory: String) async throws -> GatewayUnderTest {

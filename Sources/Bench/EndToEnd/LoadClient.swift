@@ -9,20 +9,33 @@ struct LoadClient: Sendable {
         var container: String
     }
 
-    let connections: [LoadConnection]
+    /// How the connections are carried (`LoadConnection`).
+    enum Transport: Sendable {
+        /// NIO's event loops: any number of connections on a few threads.
+        case eventLoops
+        /// A thread per connection, reading a blocking socket: the cheapest per line, for one busy stream.
+        case threadPerConnection
+    }
+
+    let connections: [any LoadConnection]
     /// From the first connect to the last `log.history`.
     let openingTime: Duration
 
     /// Opens one connection per subscription (`concurrency` handshakes at a time), subscribes
     /// each with `tail` lines of history and batching, and returns when every history is in.
     static func open(
-        _ subscriptions: [Subscription], to gateway: GatewayUnderTest, tail: Int = 0, concurrency: Int = 32
+        _ subscriptions: [Subscription], to gateway: GatewayUnderTest, tail: Int = 0, concurrency: Int = 32,
+        transport: Transport = .eventLoops
     ) async throws -> LoadClient {
         try OpenFileLimit.raise(to: subscriptions.count + 256)
         let logger = Logger(label: "tailgate-bench-client")
         let started = ContinuousClock.now
         let connections = try await subscriptions.concurrentMap(limit: concurrency) { subscription in
-            let connection = try await LoadConnection(url: gateway.logsURL, token: gateway.token, logger: logger)
+            let connection: any LoadConnection =
+                switch transport {
+                case .eventLoops: try await NIOLoadConnection(url: gateway.logsURL, token: gateway.token, logger: logger)
+                case .threadPerConnection: try await BlockingLoadConnection(port: gateway.port, path: GatewayUnderTest.logsPath, token: gateway.token)
+                }
             do {
                 try await connection.subscribe(agent: subscription.agent, container: subscription.container, tail: tail)
             } catch {

@@ -81,7 +81,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
                     dockerd: dockerdPID.flatMap(CPUUsage.process)
                 )
                 let redisBefore = try await stack.redis.agentWork()
-                let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway)
+                let client = try await LoadClient.open(stack.subscriptions(1, over: [container]), to: stack.gateway, transport: .threadPerConnection)
                 let tally = try await waitForAll(lines, client: client)
                 let per100k = 100_000 / Double(lines)
                 let gatewayCPU = ((stack.gateway.cpuSeconds ?? cpuBefore.gateway) - cpuBefore.gateway) * per100k
