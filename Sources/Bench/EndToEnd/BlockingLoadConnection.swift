@@ -20,6 +20,8 @@ final class BlockingLoadConnection: LoadConnection {
     /// Serialises writes: callers' requests, and the reader thread's handshake, pongs and close reply.
     private let writeLock = Mutex(())
     private let readerFinished = OneShot<Void>()
+    /// Whether this side began the closing handshake: a close frame then ends it, unanswered.
+    private let isClosing = Atomic(false)
 
     /// Bytes asked for per `read`: a busy stream's `log.lines` messages are ~100–250 KB.
     private static let readSize = 1 << 20
@@ -51,6 +53,7 @@ final class BlockingLoadConnection: LoadConnection {
 
     /// Starts the closing handshake and waits for the reader to end (at most 2 s, then the socket is shut).
     func close() async {
+        isClosing.store(true, ordering: .relaxed)
         try? writeFrame(opcode: Opcode.close, payload: Self.normalClosure)
         let socket = self.socket
         let forceShut = Task {
@@ -70,6 +73,7 @@ final class BlockingLoadConnection: LoadConnection {
         static let binary: UInt8 = 0x2
         static let close: UInt8 = 0x8
         static let ping: UInt8 = 0x9
+        static let pong: UInt8 = 0xA
     }
 
     /// Status 1000, "normal closure".
@@ -151,12 +155,12 @@ final class BlockingLoadConnection: LoadConnection {
                         }
                     }
                 case Opcode.close:
-                    try? writeFrame(opcode: Opcode.close, payload: Array(payload.prefix(2)))
+                    if !isClosing.load(ordering: .relaxed) { try? writeFrame(opcode: Opcode.close, payload: Array(payload.prefix(2))) }
                     return
                 case Opcode.ping:
-                    try writeFrame(opcode: 0xA, payload: Array(payload))
+                    try writeFrame(opcode: Opcode.pong, payload: Array(payload))
                 default:
-                    break  // pong
+                    break  // a pong: nothing to do
                 }
                 buffer.consume(frame.length)
             }
