@@ -48,13 +48,13 @@ final class BlockingLoadConnection: LoadConnection {
     /// Sends a text frame without waiting: a request is a few hundred bytes and the
     /// socket's send buffer is empty unless the gateway stopped reading, an error here.
     func send(_ text: String) throws {
-        try writeFrame(opcode: Opcode.text, payload: Array(text.utf8))
+        try writeFrame(opcode: WebSocketOpcode.text, payload: Array(text.utf8))
     }
 
     /// Starts the closing handshake and waits for the reader to end (at most 2 s, then the socket is shut).
     func close() async {
         isClosing.store(true, ordering: .relaxed)
-        try? writeFrame(opcode: Opcode.close, payload: Self.normalClosure)
+        try? writeFrame(opcode: WebSocketOpcode.close, payload: Self.normalClosure)
         let socket = self.socket
         let forceShut = Task {
             guard (try? await Task.sleep(for: .seconds(2))) != nil else { return }
@@ -67,30 +67,25 @@ final class BlockingLoadConnection: LoadConnection {
 
     // MARK: The reader thread
 
-    private enum Opcode {
-        static let continuation: UInt8 = 0x0
-        static let text: UInt8 = 0x1
-        static let binary: UInt8 = 0x2
-        static let close: UInt8 = 0x8
-        static let ping: UInt8 = 0x9
-        static let pong: UInt8 = 0xA
-    }
-
     /// Status 1000, "normal closure".
     private static let normalClosure: [UInt8] = [0x03, 0xE8]
+    /// How long the gateway may take to answer the upgrade.
+    private static let upgradeTimeout = timeval(tv_sec: 10, tv_usec: 0)
 
     private func run(reportingOpenTo opened: OneShot<Void>) {
         var buffer = ReceiveBuffer(capacity: Self.readSize)
+        var failure: (any Error)?
         do {
             try connect()
             try upgrade(reading: &buffer)
             opened.resume(with: .success(()))
             try readMessages(from: &buffer)
         } catch {
-            // Before the upgrade this fails `init`; after it, the inbox's `closed()` tells waiting requests.
+            // Before the upgrade this fails `init` (a later resume is ignored); after it, the inbox keeps it.
             opened.resume(with: .failure(error))
+            failure = error
         }
-        inbox.closed()
+        inbox.closed(by: failure)
         readerFinished.resume(with: .success(()))
     }
 
@@ -101,21 +96,23 @@ final class BlockingLoadConnection: LoadConnection {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected else { throw BenchError("cannot connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+        guard connected == 0 else { throw BenchError("cannot connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Sends the upgrade request and reads the answer's head; the bytes after it stay in `buffer`.
     private func upgrade(reading buffer: inout ReceiveBuffer) throws {
+        setReceiveTimeout(Self.upgradeTimeout)
+        defer { setReceiveTimeout(timeval()) }  // zero: none, a live stream may pause for as long as it likes
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let request =
             "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n\r\n"
-        try writeAll(Array(request.utf8), waiting: true)
+        try writeAll(Array(request.utf8))
         let headEnd = Array("\r\n\r\n".utf8)
         while true {
             if let end = buffer.unread.firstRange(of: headEnd)?.upperBound {
@@ -133,112 +130,62 @@ final class BlockingLoadConnection: LoadConnection {
         }
     }
 
+    private func setReceiveTimeout(_ timeout: timeval) {
+        var timeout = timeout
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Hands each whole message to the inbox until the gateway closes (or `close()` shuts the socket).
     private func readMessages(from buffer: inout ReceiveBuffer) throws {
-        var fragments: [UInt8] = []
+        var assembler = WebSocketMessageAssembler()
         var receivedAt = WallClock.nanoseconds()
         while true {
-            while let frame = try FrameHeader(parsing: buffer.unread), buffer.unread.count >= frame.length {
-                let payload = UnsafeRawBufferPointer(rebasing: buffer.unread[frame.headerLength..<frame.length])
-                switch frame.opcode {
-                case Opcode.text, Opcode.binary, Opcode.continuation:
-                    if frame.isFinal && fragments.isEmpty {
-                        inbox.receive(payload, at: receivedAt)
-                    } else {
-                        fragments.append(contentsOf: payload)
-                        guard fragments.count <= LoadConnectionLimits.maxMessageSize else {
-                            throw BenchError("a message of the gateway is over \(LoadConnectionLimits.maxMessageSize) bytes")
-                        }
-                        if frame.isFinal {
-                            fragments.withUnsafeBytes { inbox.receive($0, at: receivedAt) }
-                            fragments.removeAll(keepingCapacity: true)
-                        }
-                    }
-                case Opcode.close:
-                    if !isClosing.load(ordering: .relaxed) { try? writeFrame(opcode: Opcode.close, payload: Array(payload.prefix(2))) }
-                    return
-                case Opcode.ping:
-                    try writeFrame(opcode: Opcode.pong, payload: Array(payload))
-                default:
-                    break  // a pong: nothing to do
+            let progress = try assembler.take(from: buffer.unread) { event in
+                switch event {
+                case .message(let bytes):
+                    inbox.receive(bytes, at: receivedAt)
+                case .ping(let payload):
+                    try writeFrame(opcode: WebSocketOpcode.pong, payload: Array(payload))
+                case .close(let payload):
+                    // The gateway's answer to our close needs none; its own close gets its code back.
+                    if !isClosing.load(ordering: .relaxed) { try? writeFrame(opcode: WebSocketOpcode.close, payload: Array(payload.prefix(2))) }
                 }
-                buffer.consume(frame.length)
             }
-            let needed = try FrameHeader(parsing: buffer.unread)?.length ?? FrameHeader.maxHeaderLength
-            guard try buffer.read(from: socket, toHold: needed) else { return }
+            buffer.consume(progress.consumed)
+            if progress.isClosed { return }
+            guard try buffer.read(from: socket, toHold: progress.needed) else { return }
             receivedAt = WallClock.nanoseconds()
         }
     }
 
     // MARK: Writing
 
-    /// Writes one masked client frame.
     private func writeFrame(opcode: UInt8, payload: [UInt8]) throws {
-        var frame: [UInt8] = [0x80 | opcode]
-        frame.reserveCapacity(payload.count + 14)
-        switch payload.count {
-        case ..<126:
-            frame.append(0x80 | UInt8(payload.count))
-        case ...0xFFFF:
-            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-        default:
-            frame.append(0x80 | 127)
-            frame += stride(from: 56, through: 0, by: -8).map { UInt8(truncatingIfNeeded: payload.count >> $0) }
-        }
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        frame += mask
-        for (index, byte) in payload.enumerated() { frame.append(byte ^ mask[index & 3]) }
-        try writeAll(frame, waiting: false)
+        try writeAll(WebSocketClientFrame.encode(opcode: opcode, payload: payload, mask: (0..<4).map { _ in UInt8.random(in: 0...255) }))
     }
 
-    /// - Parameter waiting: false to fail rather than block when the send buffer is full,
-    ///   for writes made on a caller's thread (the cooperative pool must not block).
-    private func writeAll(_ bytes: [UInt8], waiting: Bool) throws {
-        let flags = Int32(MSG_NOSIGNAL) | (waiting ? 0 : Int32(MSG_DONTWAIT))
+    /// Writes without waiting (`MSG_DONTWAIT`): callers' requests are sent from their tasks, and the
+    /// cooperative pool must not block; the reader's pongs and close replies share the lock, and so the
+    /// rule. Every write here is a few hundred bytes at most, which an empty send buffer always takes.
+    /// A write cut short would leave half a frame on the wire, so a failed one shuts the connection.
+    private func writeAll(_ bytes: [UInt8]) throws {
         try writeLock.withLock { _ in
             try bytes.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let sent = Glibc.send(socket, bytes.baseAddress! + offset, bytes.count - offset, flags)
+                    let sent = Glibc.send(socket, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                     if sent < 0 {
-                        guard errno == EINTR else { throw BenchError("cannot write to the gateway: \(String(cString: strerror(errno)))") }
+                        guard errno == EINTR else {
+                            let reason = String(cString: strerror(errno))
+                            shutdown(socket, Int32(SHUT_RDWR))
+                            throw BenchError("cannot write to the gateway: \(reason)")
+                        }
                         continue
                     }
                     offset += sent
                 }
             }
         }
-    }
-}
-
-/// A server frame's header (RFC 6455 §5.2): server frames are never masked.
-private struct FrameHeader {
-    static let maxHeaderLength = 10
-
-    var isFinal: Bool
-    var opcode: UInt8
-    var headerLength: Int
-    /// Header and payload.
-    var length: Int
-
-    /// Nil until `bytes` holds the whole header.
-    init?(parsing bytes: UnsafeRawBufferPointer) throws {
-        guard bytes.count >= 2 else { return nil }
-        guard bytes[1] & 0x80 == 0 else { throw BenchError("the gateway sent a masked frame") }
-        var payloadLength = Int(bytes[1] & 0x7F)
-        headerLength = 2
-        if payloadLength >= 126 {
-            let extra = payloadLength == 126 ? 2 : 8
-            guard bytes.count >= 2 + extra else { return nil }
-            payloadLength = bytes[2..<(2 + extra)].reduce(0) { $0 << 8 | Int($1) }
-            headerLength += extra
-        }
-        guard payloadLength <= LoadConnectionLimits.maxMessageSize else {
-            throw BenchError("a frame of the gateway is over \(LoadConnectionLimits.maxMessageSize) bytes")
-        }
-        isFinal = bytes[0] & 0x80 != 0
-        opcode = bytes[0] & 0x0F
-        length = headerLength + payloadLength
     }
 }
 
@@ -263,14 +210,19 @@ private struct ReceiveBuffer: ~Copyable {
         if start == end { (start, end) = (0, 0) }
     }
 
-    /// Reads once from `socket`, after making room for `needed` unread bytes; false at the end of the stream.
+    /// Reads once from `socket`, after making room for `needed` unread bytes and at least one
+    /// more than are unread now; false at the end of the stream.
     mutating func read(from socket: Int32, toHold needed: Int) throws -> Bool {
-        if storage.count - start < max(needed, end - start + 1) {
-            let capacity = max(storage.count, needed)
-            let moved = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
-            moved.copyMemory(from: unread)
-            storage.deallocate()
-            storage = moved
+        let wanted = max(needed, end - start + 1)
+        if storage.count - start < wanted {
+            if storage.count >= wanted {
+                storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: end - start)
+            } else {
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: wanted, alignment: 8)
+                larger.copyMemory(from: unread)
+                storage.deallocate()
+                storage = larger
+            }
             (start, end) = (0, end - start)
         }
         while true {

@@ -29,6 +29,7 @@ final class ConnectionInbox: Sendable {
     func awaitReply(_ kind: ReplyKind, after send: () throws -> Void) async throws -> Reply {
         try await withCheckedThrowingContinuation { continuation in
             let isOpen = state.withLock { state in
+                precondition(state.waiter == nil, "one request at a time per connection")
                 if !state.isClosed { state.waiter = (kind, continuation) }
                 return !state.isClosed
             }
@@ -65,9 +66,11 @@ final class ConnectionInbox: Sendable {
     }
 
     /// The connection is over: a request still waiting fails, later ones fail at once.
-    func closed() {
+    /// - Parameter error: what ended it, if not a close: kept as `unexpectedError` for the report.
+    func closed(by error: (any Error)? = nil) {
         let waiter = state.withLock { state in
             state.isClosed = true
+            if let error { state.unexpectedError = "the WebSocket failed: \(error)" }
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -66,6 +66,7 @@ enum GatewayMessageScanner {
     /// away all but one without a call.
     private static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from offset: Int) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
+        assert(needle.count >= 2)
         var start = offset
         return needle.withUnsafeBytes { needleBytes in
             while bytes.count - start >= needle.count {
