@@ -24,7 +24,7 @@ extension LoadConnection {
     }
 
     func unsubscribe(agent: String, container: String) async throws {
-        try await inbox.awaitReply(.unsubscribed) {
+        _ = try await inbox.awaitReply(.unsubscribed) {
             try send(#"{"type":"log.unsubscribe","id":2,"data":{"agentId":"\#(agent)","containerId":"\#(container)"}}"#)
         }
     }
