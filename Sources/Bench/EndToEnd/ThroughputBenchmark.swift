@@ -218,7 +218,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         return """
             ### Single-stream throughput: Docker → one client
 
-            `seq 1 \(lines)` in a container that waits \(Self.startDelay) s first, so the client (`batch: true`, `tail: 0`) is \
+            `seq 1 \(lines)` in a container that waits \(Self.startDelay) s first, so the client (`batch: true`, `tail: 0`, reading its socket on a thread of its own) is \
             subscribed and the agent attached before the first line; \(results.count) run\(results.count == 1 ? "" : "s"); median (min–max). \
             Ratios: each run's against the raw reads of the same run. CPU: from the subscribe to the last line received (curl: its read), medians; dockerd's \
             in the two live rows includes writing the log, which the last row measures alone (the finished read does not pay it).\(ceilingNote(results))
