@@ -4,61 +4,8 @@ import NIOHTTP1
 import Testing
 @testable import AgentService
 
-/// The NIO handlers of Docker's streaming connections, on an `EmbeddedChannel` with a virtual clock.
+/// The NIO handler of Docker's streaming connections (`withEvents`), on an `EmbeddedChannel`.
 struct StreamingHandlerTests {
-    /// Counts the read requests that get past the handlers in front of it.
-    final class ReadCounter: ChannelOutboundHandler {
-        typealias OutboundIn = Any
-        var reads = 0
-        func read(context: ChannelHandlerContext) {
-            reads += 1
-            context.read()
-        }
-    }
-
-    func makePacedChannel() throws -> (EmbeddedChannel, ReadCounter) {
-        let counter = ReadCounter()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers(counter, ReadPacingHandler(interval: .milliseconds(1)))
-        return (channel, counter)
-    }
-
-    func bytes(_ count: Int) -> ByteBuffer {
-        ByteBuffer(repeating: UInt8(ascii: "x"), count: count)
-    }
-
-    @Test func aReadRightAfterASmallOneWaitsForTheInterval() throws {
-        let (channel, counter) = try makePacedChannel()
-        channel.read()
-        #expect(counter.reads == 1, "nothing came in yet: read at once")
-
-        try channel.writeInbound(bytes(100))
-        channel.read()
-        channel.read()
-        #expect(counter.reads == 1, "a busy connection's next read waits")
-        channel.embeddedEventLoop.advanceTime(by: .microseconds(900))
-        #expect(counter.reads == 1)
-        channel.embeddedEventLoop.advanceTime(by: .microseconds(100))
-        #expect(counter.reads == 2, "one read, however often it was asked for")
-        #expect(try channel.readInbound(as: ByteBuffer.self)?.readableBytes == 100, "bytes pass through untouched")
-    }
-
-    @Test func aReadAfterAPauseOrAfterALargeReadIsAtOnce() throws {
-        let (channel, counter) = try makePacedChannel()
-        try channel.writeInbound(bytes(100))
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(5))
-        channel.read()
-        #expect(counter.reads == 1, "a quiet log's next line is not delayed")
-
-        try channel.writeInbound(bytes(ReadPacingHandler.largeRead))
-        channel.read()
-        #expect(counter.reads == 2, "after a large read the sender may be blocked on a full buffer")
-
-        try channel.writeInbound(bytes(100))
-        channel.read()
-        #expect(counter.reads == 2, "the large read's size does not carry over to the next one")
-    }
-
     func makeCoalescingChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ReadCoalescingHandler())

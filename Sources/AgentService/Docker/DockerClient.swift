@@ -54,8 +54,8 @@ public final class DockerClient: Sendable {
         }
     }
 
-    /// Shuts down the HTTP client if this Docker client made it. Streams (`withLogs`, `withEvents`)
-    /// have connections of their own, closed when their closures return.
+    /// Shuts down the HTTP client if this Docker client made it. `withEvents` has a connection
+    /// of its own, closed when its closure returns; a log's socket is its reader's (`logRequest`).
     public func shutdown() async throws {
         if ownsHTTPClient {
             try await http.client.shutdown()
@@ -78,25 +78,18 @@ public final class DockerClient: Sendable {
         try await http.getJSON(ContainerDetails.self, versioned("/containers/\(DockerHTTP.percentEncoded(id))/json"), container: id)
     }
 
-    /// Runs `body` with the container's log as Docker sends it: for containers without a TTY,
-    /// stdout/stderr frames each behind an 8-byte header; with a TTY, the raw stream. With
-    /// `timestamps`, every line starts with an RFC 3339 nanosecond time and a space.
-    /// The connection closes when `body` returns, which is how a `follow` is stopped.
+    /// The GET of a container's log, for a thread to read on a blocking socket (`DockerLogSocket`).
+    /// Docker sends it as it is: for containers without a TTY, stdout/stderr frames each behind an
+    /// 8-byte header; with a TTY, the raw stream. With `timestamps`, every line starts with an
+    /// RFC 3339 nanosecond time and a space. Closing the socket is how a `follow` is stopped.
     ///
     /// - Parameters:
-    ///   - follow: keep streaming new output until the container stops or `body` returns.
+    ///   - follow: keep streaming new output until the container stops or the socket is closed.
     ///   - since: Docker's `since`: unix seconds, optionally with a fraction (`1712345678.123456789`);
     ///     RFC 3339 is rejected. Inclusive: lines stamped exactly at `since` are sent again.
     ///   - tail: only the last `tail` lines of the existing log (nil: all). Applied before `since`.
-    /// - Throws: `DockerError.notFound(id)` for an unknown container, before `body` runs.
-    public func withLogs<Result>(
-        id: String,
-        follow: Bool,
-        since: String? = nil,
-        tail: Int? = nil,
-        timestamps: Bool = true,
-        _ body: (DockerByteStream) async throws -> Result
-    ) async throws -> Result {
+    /// Opening it throws `DockerError.notFound(id)` for an unknown container.
+    func logRequest(id: String, follow: Bool, since: String? = nil, tail: Int? = nil, timestamps: Bool = true) -> DockerLogRequest {
         let query: KeyValuePairs<String, String> = [
             "follow": follow ? "1" : "0",
             "stdout": "1",
@@ -105,9 +98,7 @@ public final class DockerClient: Sendable {
             "since": since ?? "0",
             "tail": tail.map(String.init) ?? "all",
         ]
-        return try await http.withStreamingGet(
-            versioned("/containers/\(DockerHTTP.percentEncoded(id))/logs"), query: query, container: id, body
-        )
+        return http.streamingRequest(versioned("/containers/\(DockerHTTP.percentEncoded(id))/logs"), query: query, container: id)
     }
 
     /// Runs `body` with the lifecycle events of all containers from now on (create, start, die,

@@ -13,9 +13,6 @@ import NIOPosix
 extension DockerHTTP {
     typealias StreamingChannel = NIOAsyncChannel<DockerResponsePart, HTTPClientRequestPart>
 
-    /// A busy stream is read at most this often (`ReadPacingHandler`); a line waits at most this long.
-    static let busyReadInterval: TimeAmount = .microseconds(500)
-
     /// Sends `GET path?query` on a new connection and runs `body` with the response body
     /// once a 2xx head has arrived. The connection closes when `body` returns or throws.
     /// - Parameter container: names the container the path is about, so a 404 becomes `.notFound(container)`.
@@ -64,7 +61,6 @@ extension DockerHTTP {
         let bootstrap = ClientBootstrap(group: client.eventLoopGroup).connectTimeout(Self.connectTimeout)
         let initialize: @Sendable (any Channel) -> EventLoopFuture<StreamingChannel> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ReadPacingHandler(interval: Self.busyReadInterval))
                 try channel.pipeline.syncOperations.addHTTPClientHandlers()
                 try channel.pipeline.syncOperations.addHandler(ReadCoalescingHandler())
                 return try StreamingChannel(wrappingChannelSynchronously: channel)
@@ -78,14 +74,24 @@ extension DockerHTTP {
         }
     }
 
+    /// The same GET as bytes, for a thread that reads the answer on a blocking socket (`DockerLogSocket`).
+    func streamingRequest(_ path: String, query: KeyValuePairs<String, String>, container: String) -> DockerLogRequest {
+        let head = requestHead(path: path, query: query)
+        var text = "GET \(head.uri) HTTP/1.0\r\n"
+        for (name, value) in head.headers { text += "\(name): \(value)\r\n" }
+        return DockerLogRequest(endpoint: endpoint, container: container, bytes: Array((text + "\r\n").utf8))
+    }
+
+    private var hostHeader: String {
+        switch endpoint {
+        // Docker rejects a request without Host; over a socket any name does.
+        case .unixSocket: "localhost"
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+    }
+
     private func requestHead(path: String, query: KeyValuePairs<String, String>) -> HTTPRequestHead {
-        let host =
-            switch endpoint {
-            // Docker rejects a request without Host; over a socket any name does.
-            case .unixSocket: "localhost"
-            case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-            }
-        let headers: HTTPHeaders = ["Host": host, "User-Agent": Self.userAgent, "Connection": "close"]
+        let headers: HTTPHeaders = ["Host": hostHeader, "User-Agent": Self.userAgent, "Connection": "close"]
         // HTTP/1.0: an HTTP/1.1 body would be one chunk per log line, each parsed and handed on by
         // itself (a tenth of the agent's CPU at full speed). The cost: a body ends where the
         // connection does, so the end of a followed log cannot be told from a dropped connection,

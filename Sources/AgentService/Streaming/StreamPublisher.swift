@@ -31,16 +31,23 @@ struct StreamPublisher: Sendable {
 
     /// Appends `frames` (encoded `log.line` frames, oldest first) and saves `position`, which must include them.
     func append(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID) async throws {
-        let arguments: [RedisArgument] = [
+        _ = try await redis.run(RedisScript.appendLines, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
+    }
+
+    /// `append` as one command, for a writer with a connection of its own (`LogFollower`).
+    func appendCommand(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID) -> RedisCommand {
+        RedisScript.appendLines.evalCommand(keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
+    }
+
+    private func appendKeys(of container: ContainerID) -> [String] {
+        [keys.history(agentID, container), keys.meta(agentID, container), keys.logs(agentID, container)]
+    }
+
+    private func appendArguments(upTo position: StreamPosition) -> [RedisArgument] {
+        [
             .int(historySize), .int(Int(retention.seconds)), .string(position.epoch), .int(position.seq),
             .string(position.newestTimestamp?.text ?? ""), .int(position.linesAtNewestTimestamp),
         ]
-        _ = try await redis.run(
-            RedisScript.appendLines,
-            keys: [keys.history(agentID, container), keys.meta(agentID, container), keys.logs(agentID, container)],
-            arguments: arguments,
-            trailing: frames
-        )
     }
 
     /// Tells the stream's watchers that the container stopped.

@@ -144,7 +144,7 @@ final class ConnectionLoop {
     private func connect() {
         do {
             let context = try HiredisContext.connect(to: configuration.url.endpoint, timeout: configuration.connectTimeout)
-            try handshake(context)
+            try context.handshake(configuration.url)
             self.context = context
             failedAttempts = 0
             if subscriberEvents != nil {
@@ -163,21 +163,6 @@ final class ConnectionLoop {
             lastConnectError = error
             nextConnectAttempt = .now + configuration.reconnectBackoff.delay(attempt: failedAttempts)
             failedAttempts += 1
-        }
-    }
-
-    private func handshake(_ context: HiredisContext) throws(RedisError) {
-        let url = configuration.url
-        if let password = url.password {
-            let arguments: [RedisArgument] = url.username.map { [.string($0), .string(password)] } ?? [.string(password)]
-            if case .error(let message) = try context.roundTrip(RedisCommand("AUTH", arguments)) {
-                throw .authenticationFailed(message)
-            }
-        }
-        if url.database != 0 {
-            if case .error(let message) = try context.roundTrip(RedisCommand("SELECT", .int(url.database))) {
-                throw .server(message)
-            }
         }
     }
 

@@ -27,15 +27,15 @@ final class ConnectionMailbox: Sendable {
     }
 
     private let state = Mutex(State())
-    let wakeupDescriptor: Int32
+    private let wakeup: ThreadWakeup
+    var wakeupDescriptor: Int32 { wakeup.fileDescriptor }
 
     init() {
-        wakeupDescriptor = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        precondition(wakeupDescriptor >= 0, "eventfd failed: errno \(errno)")
-    }
-
-    deinit {
-        Glibc.close(wakeupDescriptor)
+        do {
+            wakeup = try ThreadWakeup()
+        } catch {
+            preconditionFailure("\(error)")
+        }
     }
 
     /// Queues a request; false when the connection is closed.
@@ -45,27 +45,21 @@ final class ConnectionMailbox: Sendable {
             state.requests.append(request)
             return true
         }
-        if accepted { wake() }
+        if accepted { wakeup.signal() }
         return accepted
     }
 
     func close() {
         state.withLock { $0.isClosed = true }
-        wake()
+        wakeup.signal()
     }
 
     /// Takes every queued request (called by the I/O thread).
     func take() -> (requests: Deque<ConnectionRequest>, isClosed: Bool) {
-        var counter: UInt64 = 0
-        _ = read(wakeupDescriptor, &counter, 8)
+        wakeup.reset()
         return state.withLock { state in
             defer { state.requests.removeAll() }
             return (state.requests, state.isClosed)
         }
-    }
-
-    private func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeupDescriptor, &one, 8)
     }
 }

@@ -166,6 +166,21 @@ final class HiredisContext {
         }
     }
 
+    /// Authenticates and selects the URL's database, as every new connection must first.
+    func handshake(_ url: RedisURL) throws(RedisError) {
+        if let password = url.password {
+            let arguments: [RedisArgument] = url.username.map { [.string($0), .string(password)] } ?? [.string(password)]
+            if case .error(let message) = try roundTrip(RedisCommand("AUTH", arguments)) {
+                throw .authenticationFailed(message)
+            }
+        }
+        if url.database != 0 {
+            if case .error(let message) = try roundTrip(RedisCommand("SELECT", .int(url.database))) {
+                throw .server(message)
+            }
+        }
+    }
+
     private var errorMessage: String? {
         guard context.pointee.err != 0 else { return nil }
         return withUnsafeBytes(of: context.pointee.errstr) { bytes in

@@ -24,11 +24,19 @@ public final class RedisScript: Sendable {
         // EVAL runs the script and makes Redis cache it; SCRIPT LOAD gives us its digest.
         let replies = try await connection.pipeline([
             RedisCommand("SCRIPT", "LOAD", .string(source)),
-            RedisCommand("EVAL", [.string(source)] + tail, trailing: trailing),
+            evalCommand(keys: keys, arguments: arguments, trailing: trailing),
         ])
         if let digest = try replies[0].string() {
             sha.withLock { $0 = digest }
         }
         return try replies[1].checked()
+    }
+
+    /// The script's call with its source (`EVAL`), which never meets `NOSCRIPT`: for a
+    /// writer that sends large batches down a connection of its own (`LogFollower`),
+    /// ~1 KiB more per batch and a digest Redis makes in microseconds cost less than
+    /// tracking whether this Redis has the script.
+    public func evalCommand(keys: [String], arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) -> RedisCommand {
+        RedisCommand("EVAL", [.string(source), .int(keys.count)] + keys.map { .string($0) } + arguments, trailing: trailing)
     }
 }

@@ -1,0 +1,209 @@
+import Glibc
+import Logging
+import NIOCore
+import Shared
+
+/// Follows one container's log into Redis on a thread of its own, as the C pipeline
+/// ceiling does: it reads Docker's socket, encodes the lines (`LogLineEncoder`) and
+/// writes them in batches with the append script on a Redis connection of its own,
+/// so a busy stream's lines pass no hand-off between threads on their way.
+///
+/// One batch is in Redis's hands at a time, so batches apply in `seq` order and a
+/// failed one is retried, never skipped, before any later one. Meanwhile the next
+/// batch fills from Docker up to `maxBatchLines`; then reading waits, and Docker
+/// keeps the lines in its log file.
+final class LogFollower {
+    /// Lines per script call at most: large enough to amortise it, small enough not to stall Redis.
+    /// Under load, batches are spaced by `BatchPacing` so that they fill up.
+    static let maxBatchLines = 1000
+    /// A busy stream is read at most this often; a line waits at most this long for its read.
+    ///
+    /// Docker writes a followed log a line at a time. Reading as soon as bytes arrive
+    /// would wake this thread for every few lines; waiting lets each read carry the lines
+    /// of a whole interval, which the kernel holds meanwhile.
+    static let busyReadInterval: Duration = .microseconds(500)
+    /// A read this large is followed by the next at once: Docker is likely blocked on a full socket.
+    static let largeRead = 64 << 10
+
+    private let docker: DockerLogSocket
+    private let redisConfiguration: RedisConfiguration
+    /// The script call that appends a batch, its frames and the position after them given.
+    private let appendCommand: (RedisBulkArguments, StreamPosition) -> RedisCommand
+    private let cancellation: ThreadWakeup
+    private let logger: Logger
+    private var encoder: LogLineEncoder
+
+    private var isLogEnded = false
+    /// Not before this may Docker's socket be read again.
+    private var nextRead = ContinuousClock.now
+    /// Lines encoded and not yet handed to Redis.
+    private var batch = RedisBulkArguments()
+    /// Not before this may the next batch be sent.
+    private var nextBatch = ContinuousClock.now
+
+    private var redis: BlockingRedisConnection?
+    /// The batch sent and not yet applied: awaiting its reply, or to be sent again.
+    private var unapplied: RedisCommand?
+    /// When the reply to `unapplied` must have come; nil while it waits to be sent (again).
+    private var replyDeadline: ContinuousClock.Instant?
+    /// Not before this is `unapplied` sent again after a failure.
+    private var nextAttempt = ContinuousClock.now
+    private var failures = 0
+
+    /// Opens the log (blocking up to Docker's head timeout); throws as `DockerLogSocket` does.
+    init(
+        request: DockerLogRequest,
+        encoder: LogLineEncoder,
+        redis: RedisConfiguration,
+        appendCommand: @escaping (RedisBulkArguments, StreamPosition) -> RedisCommand,
+        cancellation: ThreadWakeup,
+        logger: Logger
+    ) throws {
+        docker = try DockerLogSocket(request, cancellation: cancellation)
+        self.encoder = encoder
+        self.redisConfiguration = redis
+        self.appendCommand = appendCommand
+        self.cancellation = cancellation
+        self.logger = logger
+    }
+
+    /// Reads until Docker ends the log and every line read is in Redis, and returns the
+    /// encoder: it holds what a stopped container's log may still end with (`finish()`).
+    /// Throws `CancellationError` once the wake-up is signalled, and what the log's socket or decoder throws.
+    func run() throws -> LogLineEncoder {
+        while true {
+            encoder.encode(into: &batch, maxLines: Self.maxBatchLines)
+            let now = ContinuousClock.now
+            if unapplied == nil, batch.count > 0, isLogEnded || now >= nextBatch {
+                unapplied = appendCommand(batch, encoder.position)
+                nextBatch = now + BatchPacing.pause(afterBatchOf: batch.count, maxBatchLines: Self.maxBatchLines)
+                batch = RedisBulkArguments()
+            }
+            if unapplied != nil, replyDeadline == nil, now >= nextAttempt {
+                sendUnapplied()
+            }
+            if isLogEnded, unapplied == nil, batch.count == 0, !encoder.hasDecodedLines {
+                return encoder
+            }
+            try waitAndHandleIO()
+        }
+    }
+
+    // MARK: Redis
+
+    private func sendUnapplied() {
+        guard let unapplied else { return }
+        do {
+            let redis = try self.redis ?? BlockingRedisConnection(configuration: redisConfiguration)
+            self.redis = redis
+            try redis.write(unapplied)
+            replyDeadline = .now + redisConfiguration.commandTimeout
+        } catch {
+            redisFailed(error, dropConnection: true)
+        }
+    }
+
+    private func readReply() {
+        guard let redis else { return }
+        do {
+            try redis.readAvailable()
+            // One command is in flight, so this is its reply.
+            guard let reply = try redis.nextReply() else { return }
+            replyDeadline = nil
+            if case .error(let message) = reply {
+                redisFailed(RedisError.server(message), dropConnection: false)
+                return
+            }
+            if failures > 0 {
+                logger.info("writing log lines to Redis again", metadata: ["redis": "\(redisConfiguration.url)"])
+            }
+            unapplied = nil
+            failures = 0
+        } catch {
+            redisFailed(error, dropConnection: true)
+        }
+    }
+
+    /// The batch is sent again after a backoff; a batch whose reply was lost may have been
+    /// applied, and the script then skips it by its `seq`.
+    private func redisFailed(_ error: any Error, dropConnection: Bool) {
+        if failures == 0 {
+            logger.warning("cannot write log lines to Redis, retrying", metadata: ["redis": "\(redisConfiguration.url)", "error": "\(error)"])
+        }
+        if dropConnection { redis = nil }
+        replyDeadline = nil
+        nextAttempt = .now + Backoff().delay(attempt: failures)
+        failures += 1
+    }
+
+    // MARK: Waiting
+
+    /// Waits for whichever comes first of Docker's bytes (when they may be read), Redis's
+    /// reply, a deadline, or cancellation, and handles it.
+    private func waitAndHandleIO() throws {
+        let now = ContinuousClock.now
+        let mayRead = !isLogEnded && !encoder.hasDecodedLines && batch.count < Self.maxBatchLines
+        if mayRead, nextRead <= now, docker.hasBufferedBody {
+            return try readDocker()
+        }
+        var deadlines: [ContinuousClock.Instant] = []
+        if mayRead, nextRead > now { deadlines.append(nextRead) }
+        if unapplied == nil, batch.count > 0 { deadlines.append(nextBatch) }
+        if unapplied != nil { deadlines.append(replyDeadline ?? nextAttempt) }
+
+        var descriptors = [pollfd(fd: cancellation.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+        let dockerIndex = mayRead && nextRead <= now ? append(docker.fileDescriptor, to: &descriptors) : nil
+        var redisIndex: Int?
+        if replyDeadline != nil, let redis { redisIndex = append(redis.fileDescriptor, to: &descriptors) }
+
+        let wait = deadlines.min().map { max($0 - now, .zero) }
+        // `poll` counts whole milliseconds: a shorter wait (the read pacing's) is a check, then a sleep.
+        let isShortWait = wait.map { $0 < .milliseconds(1) } ?? false
+        var ready = poll(&descriptors, nfds_t(descriptors.count), wait.map { isShortWait ? 0 : Int32(clamping: $0.wholeMilliseconds) } ?? -1)
+        if ready == 0, isShortWait, let wait {
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(wait.components.attoseconds / 1_000_000_000))
+            _ = nanosleep(&pause, nil)
+        }
+        if ready < 0 {
+            guard errno == EINTR else { throw IOError(errnoCode: errno, reason: "poll") }
+            ready = 0
+        }
+        if descriptors[0].revents != 0 { throw CancellationError() }
+        if let redisIndex, descriptors[redisIndex].revents != 0 { readReply() }
+        if let dockerIndex, descriptors[dockerIndex].revents != 0 { try readDocker() }
+        if let replyDeadline, ContinuousClock.now >= replyDeadline {
+            // Replies on this connection can no longer be matched to commands: start afresh.
+            redisFailed(RedisError.timeout(redisConfiguration.commandTimeout), dropConnection: true)
+        }
+    }
+
+    private func readDocker() throws {
+        var chunk = ByteBuffer()
+        guard try docker.read(into: &chunk) else {
+            isLogEnded = true
+            return
+        }
+        nextRead = Self.nextRead(afterReading: chunk.readableBytes, at: .now)
+        try encoder.decode(&chunk)
+    }
+
+    /// When Docker's socket may be read again after a read of `bytes`: at once after a large
+    /// read, else `busyReadInterval` later (a quiet log's line, coming later, is read at once).
+    static func nextRead(afterReading bytes: Int, at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        bytes >= largeRead ? now : now + busyReadInterval
+    }
+
+    /// Appends a `poll` entry for reading `descriptor`, returning its index.
+    private func append(_ descriptor: Int32, to descriptors: inout [pollfd]) -> Int {
+        descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
+        return descriptors.count - 1
+    }
+}
+
+extension Duration {
+    /// Rounded up, so that a wait does not end before its deadline.
+    fileprivate var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+    }
+}

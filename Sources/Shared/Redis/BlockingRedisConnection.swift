@@ -1,0 +1,52 @@
+import Glibc
+
+/// A Redis connection owned by the one thread that uses it, and that may block on it.
+///
+/// For a busy writer that has a thread of its own (the agent's `LogFollower`):
+/// its commands go straight to the socket and their replies are read on the same
+/// thread, where a `RedisConnection` hands each command to its I/O thread and
+/// each reply back. Deliberately not `Sendable`: make it, use it and drop it on
+/// that thread, never on an event loop or the cooperative pool.
+public final class BlockingRedisConnection {
+    private let context: HiredisContext
+
+    /// Connects and authenticates, blocking up to `configuration.connectTimeout`,
+    /// which also bounds each later write and read.
+    public init(configuration: RedisConfiguration) throws(RedisError) {
+        context = try HiredisContext.connect(to: configuration.url.endpoint, timeout: configuration.connectTimeout)
+        try context.handshake(configuration.url)
+    }
+
+    /// The socket, to `poll` for replies.
+    public var fileDescriptor: Int32 { context.fileDescriptor }
+
+    /// Writes `command` whole. It goes to the socket as encoded, without a copy into hiredis's output buffer.
+    public func write(_ command: RedisCommand) throws(RedisError) {
+        var written = 0
+        while written < command.encoded.count {
+            let count = command.encoded.withUnsafeBytes { bytes in
+                Glibc.write(fileDescriptor, bytes.baseAddress! + written, bytes.count - written)
+            }
+            if count > 0 {
+                written += count
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                let reason = count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? "write timed out" : String(cString: strerror(errno))
+                throw .connectionLost(reason)
+            }
+        }
+    }
+
+    /// Reads what the socket has (one `read`, blocking up to the timeout when it has nothing);
+    /// then take the replies with `nextReply` until it returns nil.
+    public func readAvailable() throws(RedisError) {
+        try context.readAvailable()
+    }
+
+    /// The next complete reply already read, or nil when more bytes are needed.
+    public func nextReply() throws(RedisError) -> RESPValue? {
+        guard case .value(let reply) = try context.nextReply() else { return nil }
+        return reply
+    }
+}

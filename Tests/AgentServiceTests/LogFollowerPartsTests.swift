@@ -1,0 +1,134 @@
+import Foundation
+import NIOCore
+import Shared
+import Testing
+@testable import AgentService
+
+/// The pure parts a `LogFollower` is made of: the answer head it reads, the encoder
+/// that turns Docker's bytes into frames, and its read pacing.
+struct DockerResponseHeadTests {
+    @Test func waitsForTheBlankLine() throws {
+        #expect(try DockerResponseHead.parse(Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n".utf8)) == nil)
+    }
+
+    @Test func anUnchunkedStreamHasNoLengthAndItsBodyStartsAfterTheHead() throws {
+        let text = "HTTP/1.0 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n\r\n\u{1}\0\0\0"
+        let head = try #require(try DockerResponseHead.parse(Array(text.utf8)))
+        #expect(head.status == 200)
+        #expect(head.contentLength == nil)
+        #expect(head.byteCount == text.utf8.count - 4)
+    }
+
+    @Test func anErrorCarriesItsReasonAndLength() throws {
+        let head = try #require(try DockerResponseHead.parse(Array("HTTP/1.1 404 Not Found\r\ncontent-length: 42\r\n\r\n".utf8)))
+        #expect(head.status == 404)
+        #expect(head.reason == "Not Found")
+        #expect(head.contentLength == 42)
+    }
+
+    @Test(arguments: [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+        "HTTP/1.0 abc OK\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nContent-Length: -1\r\n\r\n",
+    ])
+    func rejectsWhatItCannotRead(text: String) {
+        #expect(throws: DockerError.self) { try DockerResponseHead.parse(Array(text.utf8)) }
+    }
+
+    @Test func aHeadThatNeverEndsIsRejected() {
+        let endless = Array("HTTP/1.0 200 OK\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: DockerResponseHead.maximumByteCount + 10)
+        #expect(throws: DockerError.self) { try DockerResponseHead.parse(endless) }
+    }
+}
+
+struct LogLineEncoderTests {
+    static let container = try! ContainerID(String(repeating: "c0ffee", count: 10) + "c0ff")
+    static let agent = try! AgentID("host-a")
+
+    /// `count` stdout lines `line1`…, one second apart, as Docker frames them with timestamps.
+    static func body(lines: ClosedRange<Int>) -> [UInt8] {
+        lines.flatMap { DockerLogFixtures.frame(.stdout, "2024-05-01T10:00:\(String(format: "%02d", $0)).000000001Z line\($0)\n") }
+    }
+
+    /// The frames in `batch`, decoded.
+    static func frames(_ batch: RedisBulkArguments) throws -> [[String: Any]] {
+        var frames: [[String: Any]] = []
+        var rest = batch.encoded[...]
+        while let newline = rest.firstIndex(of: 10) {
+            let length = try #require(Int(String(decoding: rest[rest.index(after: rest.startIndex)..<(newline - 1)], as: UTF8.self)))
+            let frame = rest[(newline + 1)..<(newline + 1 + length)]
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(frame)) as? [String: Any])
+            frames.append(try #require(object["data"] as? [String: Any]))
+            rest = rest[(newline + 3 + length)...]
+        }
+        return frames
+    }
+
+    @Test func framesAreNumberedOnWhereverTheChunksSplit() throws {
+        var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
+        var batch = RedisBulkArguments()
+        for chunk in DockerLogFixtures.chunks(of: Self.body(lines: 1...5), size: 7) {
+            var buffer = ByteBuffer(bytes: chunk)
+            try encoder.decode(&buffer)
+            encoder.encode(into: &batch, maxLines: 1000)
+        }
+        let frames = try Self.frames(batch)
+        #expect(frames.map { $0["seq"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(frames.map { $0["message"] as? String } == (1...5).map { "line\($0)" })
+        #expect(frames.allSatisfy { $0["epoch"] as? String == "e1" && $0["containerId"] as? String == Self.container.rawValue })
+        #expect(encoder.position.seq == 5)
+        #expect(encoder.position.newestTimestamp?.text == "2024-05-01T10:00:05.000000001Z")
+    }
+
+    @Test func aFullBatchLeavesTheRestWaiting() throws {
+        var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
+        var buffer = ByteBuffer(bytes: Self.body(lines: 1...5))
+        try encoder.decode(&buffer)
+        var first = RedisBulkArguments()
+        encoder.encode(into: &first, maxLines: 3)
+        #expect(first.count == 3)
+        #expect(encoder.hasDecodedLines)
+        #expect(encoder.position.seq == 3, "the position is the batch's end")
+        var second = RedisBulkArguments()
+        encoder.encode(into: &second, maxLines: 3)
+        #expect(try Self.frames(second).map { $0["seq"] as? Int } == [4, 5])
+        #expect(!encoder.hasDecodedLines)
+    }
+
+    @Test func aResumedLogSkipsWhatWasPublishedAndContinuesItsSeq() throws {
+        var published = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
+        var buffer = ByteBuffer(bytes: Self.body(lines: 1...3))
+        try published.decode(&buffer)
+        var ignored = RedisBulkArguments()
+        published.encode(into: &ignored, maxLines: 1000)
+
+        // Docker's `since` is inclusive: the resumed read starts again at line 3.
+        var resumed = LogLineEncoder(tty: false, start: published.position, agentID: Self.agent, container: Self.container)
+        var again = ByteBuffer(bytes: Self.body(lines: 3...5))
+        try resumed.decode(&again)
+        var batch = RedisBulkArguments()
+        resumed.encode(into: &batch, maxLines: 1000)
+        #expect(try Self.frames(batch).map { $0["message"] as? String } == ["line4", "line5"])
+        #expect(try Self.frames(batch).map { $0["seq"] as? Int } == [4, 5])
+    }
+
+    @Test func aStoppedTTYsLastOutputWithoutNewlineComesWithFinish() throws {
+        var encoder = LogLineEncoder(tty: true, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
+        var buffer = ByteBuffer(string: "2024-05-01T10:00:01.000000001Z one\r\n2024-05-01T10:00:02.000000001Z prompt$ ")
+        try encoder.decode(&buffer)
+        var batch = RedisBulkArguments()
+        encoder.encode(into: &batch, maxLines: 1000)
+        #expect(try Self.frames(batch).map { $0["message"] as? String } == ["one"])
+        try encoder.finish()
+        var last = RedisBulkArguments()
+        encoder.encode(into: &last, maxLines: 1000)
+        #expect(try Self.frames(last).map { $0["message"] as? String } == ["prompt$ "])
+    }
+
+    @Test func readsComeAtMostEveryIntervalUnlessTheLastWasLarge() {
+        let now = ContinuousClock.now
+        #expect(LogFollower.nextRead(afterReading: 100, at: now) == now + LogFollower.busyReadInterval)
+        #expect(LogFollower.nextRead(afterReading: LogFollower.largeRead, at: now) == now)
+    }
+}
