@@ -2,8 +2,8 @@ import CGlibcMalloc
 
 /// glibc's allocator, told to keep the memory of the agent's batches for reuse.
 ///
-/// Under load a stream's lines wait in `PendingLines` (up to 8 MiB) in buffers
-/// of a few hundred KiB that live for milliseconds. With glibc's defaults each
+/// Under load a stream's lines wait in batch buffers of a few hundred KiB that
+/// live for milliseconds. With glibc's defaults each
 /// burst's freed memory went back to the kernel and the next burst faulted it
 /// in again, zeroed: page faults were ~9 % of the agent's CPU in a profile of
 /// the single-stream benchmark (docs/performance.md, "Page faults per batch").
