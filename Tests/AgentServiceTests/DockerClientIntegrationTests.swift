@@ -274,7 +274,7 @@ extension DockerClientIntegrationTests {
             onOpen()
             var body: [UInt8] = []
             while true {
-                if !socket.hasBufferedBody {
+                if !socket.canReadWithoutWaiting {
                     try DockerLogSocket.waitUntilReadable(socket.fileDescriptor, cancellation: cancellation, deadline: .distantFuture)
                 }
                 var chunk = ByteBuffer()

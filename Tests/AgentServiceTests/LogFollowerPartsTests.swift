@@ -96,6 +96,16 @@ struct LogLineEncoderTests {
         #expect(!encoder.hasDecodedLines)
     }
 
+    @Test func aBatchEndsOnceItHasTheMostBytes() throws {
+        var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
+        var buffer = ByteBuffer(bytes: Self.body(lines: 1...3))
+        try encoder.decode(&buffer)
+        var batch = RedisBulkArguments()
+        encoder.encode(into: &batch, maxLines: 1000, maxBytes: 1)
+        #expect(batch.count == 1, "the line that reaches the size still goes in; the next waits")
+        #expect(encoder.hasDecodedLines)
+    }
+
     @Test func aResumedLogSkipsWhatWasPublishedAndContinuesItsSeq() throws {
         var published = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
         var buffer = ByteBuffer(bytes: Self.body(lines: 1...3))

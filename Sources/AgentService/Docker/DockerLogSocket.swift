@@ -30,6 +30,7 @@ final class DockerLogSocket {
     /// Connects, sends `request` and reads the answer's head; throws for a non-2xx answer.
     init(_ request: DockerLogRequest, cancellation: ThreadWakeup) throws {
         endpoint = request.endpoint
+        if cancellation.isSignalled { throw CancellationError() }
         do {
             fileDescriptor = try Self.connect(to: request.endpoint)
         } catch {
@@ -43,7 +44,8 @@ final class DockerLogSocket {
             guard (200..<300).contains(head.status) else {
                 throw DockerHTTP.error(
                     status: HTTPResponseStatus(statusCode: head.status, reasonPhrase: head.reason),
-                    body: try errorBody(cancellation: cancellation, deadline: deadline),
+                    // The status says what went wrong; its explanation is a bonus.
+                    body: try? errorBody(cancellation: cancellation, deadline: deadline),
                     container: request.container
                 )
             }
@@ -56,12 +58,12 @@ final class DockerLogSocket {
         close(fileDescriptor)
     }
 
-    /// Whether body bytes came in with the head: `read` returns them without the socket
-    /// being readable.
-    var hasBufferedBody: Bool { bodyStart.readableBytes > 0 }
+    /// Whether `read` returns without the socket being readable: body bytes came in with
+    /// the head, or the body's length is reached.
+    var canReadWithoutWaiting: Bool { bodyStart.readableBytes > 0 || remaining.map { $0 <= 0 } ?? false }
 
     /// Appends what the socket has to `buffer` (blocking until something comes, unless
-    /// `hasBufferedBody`); false at the end of the body.
+    /// `canReadWithoutWaiting`); false at the end of the body.
     func read(into buffer: inout ByteBuffer) throws -> Bool {
         if bodyStart.readableBytes > 0 {
             buffer.writeBuffer(&bodyStart)
@@ -85,7 +87,7 @@ final class DockerLogSocket {
     private func errorBody(cancellation: ThreadWakeup, deadline: NIODeadline) throws -> ByteBuffer {
         var body = ByteBuffer()
         while body.readableBytes < DockerHTTP.maximumErrorBodySize {
-            if !hasBufferedBody, remaining.map({ $0 > 0 }) ?? true {
+            if !canReadWithoutWaiting {
                 try Self.waitUntilReadable(fileDescriptor, cancellation: cancellation, deadline: deadline)
             }
             guard try read(into: &body) else { break }
@@ -103,6 +105,9 @@ final class DockerLogSocket {
             }
             if let head = try DockerResponseHead.parse(received.readableBytesView) {
                 received.moveReaderIndex(forwardBy: head.byteCount)
+                if let length = head.contentLength, received.readableBytes > length {
+                    received.moveWriterIndex(to: received.readerIndex + length)
+                }
                 bodyStart = received
                 remaining = head.contentLength.map { $0 - received.readableBytes }
                 return head

@@ -43,7 +43,11 @@ struct ContainerStream {
             tail: saved?.newestTimestamp == nil ? publisher.historySize : nil
         )
         let encoder = LogLineEncoder(tty: tty, start: start, agentID: publisher.agentID, container: container)
-        let (publisher, container, logger) = (publisher, container, logger)
+        let followerLogger = {
+            var logger = logger
+            logger[metadataKey: "container"] = "\(container)"
+            return logger
+        }()
         var followed = try await runOnDedicatedThread(named: "log-follower") { cancellation in
             try LogFollower(
                 request: request,
@@ -51,7 +55,7 @@ struct ContainerStream {
                 redis: publisher.redis.configuration,
                 appendCommand: { frames, position in publisher.appendCommand(frames, upTo: position, of: container) },
                 cancellation: cancellation,
-                logger: logger
+                logger: followerLogger
             ).run()
         }
 
@@ -63,9 +67,26 @@ struct ContainerStream {
         try followed.finish()
         while followed.hasDecodedLines {
             var last = RedisBulkArguments()
-            followed.encode(into: &last, maxLines: LogFollower.maxBatchLines)
-            if last.count > 0 { try await publisher.append(last, upTo: followed.position, of: container) }
+            followed.encode(into: &last, maxLines: LogFollower.maxBatchLines, maxBytes: LogFollower.maxBatchBytes)
+            if last.count > 0 { try await publish(last, upTo: followed.position) }
         }
         return .containerStopped(reason: "container \(after.state)")
+    }
+
+    /// Writes the lines a stopped container's log ended with; retried as `LogFollower` retries a batch.
+    private func publish(_ frames: RedisBulkArguments, upTo position: StreamPosition) async throws {
+        var failures = 0
+        while true {
+            do {
+                return try await publisher.append(frames, upTo: position, of: container)
+            } catch {
+                try Task.checkCancellation()
+                if failures == 0 {
+                    logger.warning("cannot write log lines to Redis, retrying", metadata: ["container": "\(container)", "error": "\(error)"])
+                }
+                try await Task.sleep(for: Backoff().delay(attempt: failures))
+                failures += 1
+            }
+        }
     }
 }

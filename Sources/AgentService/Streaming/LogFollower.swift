@@ -16,6 +16,8 @@ final class LogFollower {
     /// Lines per script call at most: large enough to amortise it, small enough not to stall Redis.
     /// Under load, batches are spaced by `BatchPacing` so that they fill up.
     static let maxBatchLines = 1000
+    /// A batch of long lines ends at about this size (a line may be up to 256 KiB).
+    static let maxBatchBytes = 8 << 20
     /// A busy stream is read at most this often; a line waits at most this long for its read.
     ///
     /// Docker writes a followed log a line at a time. Reading as soon as bytes arrive
@@ -72,7 +74,7 @@ final class LogFollower {
     /// Throws `CancellationError` once the wake-up is signalled, and what the log's socket or decoder throws.
     func run() throws -> LogLineEncoder {
         while true {
-            encoder.encode(into: &batch, maxLines: Self.maxBatchLines)
+            encoder.encode(into: &batch, maxLines: Self.maxBatchLines, maxBytes: Self.maxBatchBytes)
             let now = ContinuousClock.now
             if unapplied == nil, batch.count > 0, isLogEnded || now >= nextBatch {
                 unapplied = appendCommand(batch, encoder.position)
@@ -94,6 +96,7 @@ final class LogFollower {
     private func sendUnapplied() {
         guard let unapplied else { return }
         do {
+            if let redis = self.redis, redis.isStale { self.redis = nil }
             let redis = try self.redis ?? BlockingRedisConnection(configuration: redisConfiguration)
             self.redis = redis
             try redis.write(unapplied)
@@ -111,7 +114,8 @@ final class LogFollower {
             guard let reply = try redis.nextReply() else { return }
             replyDeadline = nil
             if case .error(let message) = reply {
-                redisFailed(RedisError.server(message), dropConnection: false)
+                // A new connection too: after a failover, the old server may answer READONLY for ever.
+                redisFailed(RedisError.server(message), dropConnection: true)
                 return
             }
             if failures > 0 {
@@ -143,7 +147,7 @@ final class LogFollower {
     private func waitAndHandleIO() throws {
         let now = ContinuousClock.now
         let mayRead = !isLogEnded && !encoder.hasDecodedLines && batch.count < Self.maxBatchLines
-        if mayRead, nextRead <= now, docker.hasBufferedBody {
+        if mayRead, nextRead <= now, docker.canReadWithoutWaiting {
             return try readDocker()
         }
         var deadlines: [ContinuousClock.Instant] = []

@@ -41,9 +41,10 @@ struct LogLineEncoder: Sendable {
         records += try decoder.finish()
     }
 
-    /// Encodes waiting lines into `batch` until it holds `maxLines` frames or none wait.
-    mutating func encode(into batch: inout RedisBulkArguments, maxLines: Int) {
-        while nextRecord < records.count, batch.count < maxLines {
+    /// Encodes waiting lines into `batch` until it holds `maxLines` frames, or `maxBytes`
+    /// bytes or more, or none wait.
+    mutating func encode(into batch: inout RedisBulkArguments, maxLines: Int, maxBytes: Int = .max) {
+        while nextRecord < records.count, batch.count < maxLines, batch.encoded.count < maxBytes {
             let record = records[nextRecord]
             nextRecord += 1
             guard filter.isNew(record) else { continue }

@@ -25,17 +25,21 @@ public final class BlockingRedisConnection {
         var written = 0
         while written < command.encoded.count {
             let count = command.encoded.withUnsafeBytes { bytes in
-                Glibc.write(fileDescriptor, bytes.baseAddress! + written, bytes.count - written)
+                send(fileDescriptor, bytes.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL))
             }
-            if count > 0 {
+            if count >= 0 {
                 written += count
-            } else if count < 0, errno == EINTR {
-                continue
-            } else {
-                let reason = count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? "write timed out" : String(cString: strerror(errno))
-                throw .connectionLost(reason)
+            } else if errno != EINTR {
+                throw .connectionLost(errno == EAGAIN || errno == EWOULDBLOCK ? "write timed out" : String(cString: strerror(errno)))
             }
         }
+    }
+
+    /// Whether the socket has something to read while no reply is due: Redis closed an idle
+    /// connection (its `timeout`), or the connection broke. Then make a new one.
+    public var isStale: Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
     }
 
     /// Reads what the socket has (one `read`, blocking up to the timeout when it has nothing);

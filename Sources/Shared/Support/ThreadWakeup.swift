@@ -21,6 +21,12 @@ public final class ThreadWakeup: Sendable {
         _ = write(fileDescriptor, &one, 8)
     }
 
+    /// Whether `signal()` was called since the last `reset()`.
+    public var isSignalled: Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+
     /// Makes it unreadable again, for the next `signal()`.
     public func reset() {
         var counter: UInt64 = 0
