@@ -68,7 +68,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(script: "echo out1; sleep 0.1; echo err1 >&2; sleep 0.1; echo out2") { id, _ in
             try await cli.wait(id)
             try await withClient { client in
-                let body = try await Self.collect(client.logRequest(id: id, follow: false))
+                let body = try await DockerLogSocket.collect(client.logRequest(id: id, follow: false))
                 let frames = try #require(LogFrame.demultiplex(body), "non-TTY logs carry 8-byte frame headers")
                 #expect(frames.map(\.stream) == [1, 2, 1])
                 #expect(frames.map { $0.message } == ["out1", "err1", "out2"])
@@ -81,7 +81,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(tty: true, script: "echo hello") { id, _ in
             try await cli.wait(id)
             try await withClient { client in
-                let text = String(decoding: try await Self.collect(client.logRequest(id: id, follow: false)), as: UTF8.self)
+                let text = String(decoding: try await DockerLogSocket.collect(client.logRequest(id: id, follow: false)), as: UTF8.self)
                 #expect(text.first == "2", "starts with the timestamp, no frame header")
                 #expect(text.hasSuffix(" hello\r\n"), "a TTY turns \\n into \\r\\n")
             }
@@ -95,10 +95,10 @@ struct DockerClientIntegrationTests {
             try await cli.wait(id)
             try await withClient { client in
                 func messages(since: String?, tail: Int?) async throws -> [String] {
-                    let body = try await Self.collect(client.logRequest(id: id, follow: false, since: since, tail: tail))
+                    let body = try await DockerLogSocket.collect(client.logRequest(id: id, follow: false, since: since, tail: tail))
                     return try #require(LogFrame.demultiplex(body)).map(\.message)
                 }
-                let frames = try #require(LogFrame.demultiplex(try await Self.collect(client.logRequest(id: id, follow: false))))
+                let frames = try #require(LogFrame.demultiplex(try await DockerLogSocket.collect(client.logRequest(id: id, follow: false))))
                 let secondStamp = try #require(LogFrame.dockerSince(rfc3339: frames[1].timestamp))
                 #expect(try await messages(since: secondStamp, tail: nil) == ["two", "three"])
                 #expect(try await messages(since: nil, tail: 1) == ["three"])
@@ -115,7 +115,7 @@ struct DockerClientIntegrationTests {
                 let (chunks, chunkSink) = AsyncStream.makeStream(of: (String, ContinuousClock.Instant).self)
                 let reader = Task {
                     defer { chunkSink.finish() }
-                    try await Self.read(client.logRequest(id: id, follow: true, tail: 0)) { chunk in
+                    try await DockerLogSocket.readAll(client.logRequest(id: id, follow: true, tail: 0)) { chunk in
                         chunkSink.yield((String(decoding: chunk, as: UTF8.self), .now))
                     }
                 }
@@ -142,7 +142,7 @@ struct DockerClientIntegrationTests {
     @Test func followEndsWhenTheContainerStops() async throws {
         try await cli.withContainer(script: "echo first; sleep 1; echo last") { id, _ in
             try await withClient { client in
-                let frames = try #require(LogFrame.demultiplex(try await Self.collect(client.logRequest(id: id, follow: true))))
+                let frames = try #require(LogFrame.demultiplex(try await DockerLogSocket.collect(client.logRequest(id: id, follow: true))))
                 #expect(frames.map(\.message) == ["first", "last"])
             }
         }
@@ -157,7 +157,7 @@ struct DockerClientIntegrationTests {
                     for _ in 0..<12 {
                         group.addTask {
                             // Until cancelled below.
-                            _ = try? await Self.read(client.logRequest(id: id, follow: true, tail: 0), onOpen: { openedSink.yield() }) { _ in }
+                            _ = try? await DockerLogSocket.readAll(client.logRequest(id: id, follow: true, tail: 0), onOpen: { openedSink.yield() }) { _ in }
                         }
                     }
                     var openCount = 0
@@ -195,7 +195,7 @@ struct DockerClientIntegrationTests {
             let name = "tailgate-no-such-container"
             await #expect(throws: DockerError.self) { _ = try await client.inspect(name) }
             do {
-                try await Self.collect(client.logRequest(id: name, follow: true))
+                try await DockerLogSocket.collect(client.logRequest(id: name, follow: true))
                 Issue.record("expected notFound")
             } catch let DockerError.notFound(reported) {
                 #expect(reported == name)
@@ -207,7 +207,7 @@ struct DockerClientIntegrationTests {
         try await cli.withContainer(script: "echo x") { id, _ in
             try await withClient { client in
                 do {
-                    try await Self.collect(client.logRequest(id: id, follow: false, since: "not-a-time"))
+                    try await DockerLogSocket.collect(client.logRequest(id: id, follow: false, since: "not-a-time"))
                     Issue.record("expected an HTTP error")
                 } catch let DockerError.http(status, message) {
                     #expect(status >= 400)
@@ -252,36 +252,6 @@ extension DockerClientIntegrationTests {
             let fraction = stamp[stamp.index(after: dot)..<stamp.index(before: stamp.endIndex)]
             guard let seconds = ISO8601DateFormatter().date(from: stamp[..<dot] + "Z") else { return nil }
             return "\(Int64(seconds.timeIntervalSince1970)).\(fraction.padding(toLength: 9, withPad: "0", startingAt: 0))"
-        }
-    }
-
-    /// The whole body of `request`, read on a thread as `LogFollower` reads it.
-    @discardableResult
-    static func collect(_ request: DockerLogRequest) async throws -> [UInt8] {
-        try await read(request) { _ in }
-    }
-
-    /// Reads `request`'s body on a thread of its own until it ends or the task is cancelled,
-    /// handing on each read; returns the whole body.
-    @discardableResult
-    static func read(
-        _ request: DockerLogRequest,
-        onOpen: @escaping @Sendable () -> Void = {},
-        onRead: @escaping @Sendable ([UInt8]) -> Void
-    ) async throws -> [UInt8] {
-        try await runOnDedicatedThread(named: "test-log-reader") { cancellation in
-            let socket = try DockerLogSocket(request, cancellation: cancellation)
-            onOpen()
-            var body: [UInt8] = []
-            while true {
-                if !socket.canReadWithoutWaiting {
-                    try DockerLogSocket.waitUntilReadable(socket.fileDescriptor, cancellation: cancellation, deadline: .distantFuture)
-                }
-                var chunk = ByteBuffer()
-                guard try socket.read(into: &chunk) else { return body }
-                onRead(Array(chunk.readableBytesView))
-                body += chunk.readableBytesView
-            }
         }
     }
 
