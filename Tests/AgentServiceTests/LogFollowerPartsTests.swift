@@ -65,6 +65,14 @@ struct LogLineEncoderTests {
         return frames
     }
 
+    /// An encoder from `start` that has decoded lines `lines` (made by `body(lines:)`).
+    static func encoder(decoding lines: ClosedRange<Int>, from start: StreamPosition = .fresh(epoch: "e1")) throws -> LogLineEncoder {
+        var encoder = LogLineEncoder(tty: false, start: start, agentID: agent, container: container)
+        var buffer = ByteBuffer(bytes: body(lines: lines))
+        try encoder.decode(&buffer)
+        return encoder
+    }
+
     @Test func framesAreNumberedOnWhereverTheChunksSplit() throws {
         var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
         var batch = RedisBulkArguments()
@@ -82,9 +90,7 @@ struct LogLineEncoderTests {
     }
 
     @Test func aFullBatchLeavesTheRestWaiting() throws {
-        var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
-        var buffer = ByteBuffer(bytes: Self.body(lines: 1...5))
-        try encoder.decode(&buffer)
+        var encoder = try Self.encoder(decoding: 1...5)
         var first = RedisBulkArguments()
         encoder.encode(into: &first, maxLines: 3)
         #expect(first.count == 3)
@@ -97,9 +103,7 @@ struct LogLineEncoderTests {
     }
 
     @Test func aBatchEndsOnceItHasTheMostBytes() throws {
-        var encoder = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
-        var buffer = ByteBuffer(bytes: Self.body(lines: 1...3))
-        try encoder.decode(&buffer)
+        var encoder = try Self.encoder(decoding: 1...3)
         var batch = RedisBulkArguments()
         encoder.encode(into: &batch, maxLines: 1000, maxBytes: 1)
         #expect(batch.count == 1, "the line that reaches the size still goes in; the next waits")
@@ -107,16 +111,12 @@ struct LogLineEncoderTests {
     }
 
     @Test func aResumedLogSkipsWhatWasPublishedAndContinuesItsSeq() throws {
-        var published = LogLineEncoder(tty: false, start: .fresh(epoch: "e1"), agentID: Self.agent, container: Self.container)
-        var buffer = ByteBuffer(bytes: Self.body(lines: 1...3))
-        try published.decode(&buffer)
+        var published = try Self.encoder(decoding: 1...3)
         var ignored = RedisBulkArguments()
         published.encode(into: &ignored, maxLines: 1000)
 
         // Docker's `since` is inclusive: the resumed read starts again at line 3.
-        var resumed = LogLineEncoder(tty: false, start: published.position, agentID: Self.agent, container: Self.container)
-        var again = ByteBuffer(bytes: Self.body(lines: 3...5))
-        try resumed.decode(&again)
+        var resumed = try Self.encoder(decoding: 3...5, from: published.position)
         var batch = RedisBulkArguments()
         resumed.encode(into: &batch, maxLines: 1000)
         #expect(try Self.frames(batch).map { $0["message"] as? String } == ["line4", "line5"])
