@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Shared
 
 /// `tailgate-bench e2e-connections`: thousands of subscribed WebSockets on one gateway
 /// (memory per connection, time to open them), then how fast a subscribe gets a full

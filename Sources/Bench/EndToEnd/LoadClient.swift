@@ -1,4 +1,5 @@
 import Logging
+import Shared
 
 /// Many `LoadConnection`s to one gateway, each subscribed to one stream: the clients
 /// of an end-to-end scenario.
