@@ -46,11 +46,13 @@ struct AgentIntegrationTests {
             #expect(recorder.lines.isEmpty)
             #expect(try await harness.history(container).isEmpty)
             #expect(try await harness.followedStreams().isEmpty)
+            let eventfdsBefore = try #require(harness.agent.eventfdCount)
 
             let started = ContinuousClock.now
             try await harness.watch(container)
             #expect(await harness.eventually(within: .seconds(5)) { !recorder.lines.isEmpty })
             #expect(ContinuousClock.now - started < .seconds(1), "first line within 1 s of log.stream.start")
+            #expect(harness.agent.eventfdCount == eventfdsBefore + 1, "the stream's thread waits on a wake-up of its own")
 
             try await harness.unwatch(container)
             try await Task.sleep(for: .seconds(1))
@@ -58,6 +60,8 @@ struct AgentIntegrationTests {
             try await Task.sleep(for: .seconds(1))
             #expect(recorder.lines.count == countAfterStop, "no line more than 1 s after log.stream.stop")
             #expect(await harness.eventually(within: .seconds(5)) { (try? await harness.followedStreams())?.isEmpty == true })
+            // The stream's thread has ended, and with it its wake-up, Docker socket and Redis connection.
+            #expect(await harness.eventually(within: .seconds(5)) { harness.agent.eventfdCount == eventfdsBefore })
         }
     }
 

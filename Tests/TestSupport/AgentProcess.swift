@@ -37,5 +37,15 @@ public final class AgentProcess: Sendable {
         }
     }
 
+    /// How many eventfds the running agent holds (each followed log's thread has one); nil when it is not running.
+    public var eventfdCount: Int? {
+        guard let pid = process.withLock({ $0?.pid }),
+            let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        else { return nil }
+        return descriptors.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == "anon_inode:[eventfd]"
+        }.count
+    }
+
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
