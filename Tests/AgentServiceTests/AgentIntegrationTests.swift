@@ -173,4 +173,24 @@ struct AgentIntegrationTests {
             #expect(lines.map(\.seq) == Array(lines[0].seq..<(lines[0].seq + lines.count)), "contiguous after recovery")
         }
     }
+
+    /// A stream's thread keeps the script's digest of its connection; Redis forgetting the
+    /// script (`SCRIPT FLUSH`, `NOSCRIPT`) costs a reload, no line.
+    @Test func keepsPublishingEveryLineAfterRedisForgetsTheScript() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= 5 })
+
+            try await harness.redis.send(RedisCommand("SCRIPT", "FLUSH"))
+            let countAtFlush = recorder.lines.count
+            #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= countAtFlush + 20 }, "agent log:\n\(harness.agentLog)")
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(lines[0].seq..<(lines[0].seq + lines.count)), "no line lost or repeated")
+            #expect(lines.map(\.message) == lines.indices.map { "tick \(Int(lines[0].message.dropFirst(5))! + $0)" })
+            #expect(harness.agentLog.contains("NOSCRIPT"), "the flush was met, and survived")
+        }
+    }
 }

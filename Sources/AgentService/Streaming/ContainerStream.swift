@@ -53,7 +53,7 @@ struct ContainerStream {
                 request: request,
                 encoder: encoder,
                 redis: publisher.redis.configuration,
-                appendCommand: { frames, position in publisher.appendCommand(frames, upTo: position, of: container) },
+                appendCommand: { frames, position, sha in publisher.appendCommand(frames, upTo: position, of: container, scriptSHA: sha) },
                 cancellation: cancellation,
                 logger: followerLogger
             ).run()

@@ -34,9 +34,10 @@ struct StreamPublisher: Sendable {
         _ = try await redis.run(RedisScript.appendLines, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
     }
 
-    /// `append` as one command, for a writer with a connection of its own (`LogFollower`).
-    func appendCommand(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID) -> RedisCommand {
-        RedisScript.appendLines.evalCommand(keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
+    /// `append` as one command, for a writer with a connection of its own (`LogFollower`),
+    /// which loaded the script on it and got `scriptSHA`.
+    func appendCommand(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID, scriptSHA: String) -> RedisCommand {
+        RedisScript.appendLines.command(sha: scriptSHA, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
     }
 
     private func appendKeys(of container: ContainerID) -> [String] {

@@ -42,6 +42,11 @@ public final class BlockingRedisConnection {
         return poll(&descriptor, 1, 0) != 0
     }
 
+    /// Sends `command` and waits for its reply (blocking up to the timeout per read).
+    public func roundTrip(_ command: RedisCommand) throws(RedisError) -> RESPValue {
+        try context.roundTrip(command)
+    }
+
     /// Reads what the socket has (one `read`, blocking up to the timeout when it has nothing);
     /// then take the replies with `nextReply` until it returns nil.
     public func readAvailable() throws(RedisError) {

@@ -16,15 +16,14 @@ public final class RedisScript: Sendable {
         arguments: [RedisArgument],
         trailing: RedisBulkArguments = RedisBulkArguments()
     ) async throws -> RESPValue {
-        let tail: [RedisArgument] = [.int(keys.count)] + keys.map { .string($0) } + arguments
         if let sha = sha.withLock({ $0 }) {
-            let reply = try await connection.pipeline([RedisCommand("EVALSHA", [.string(sha)] + tail, trailing: trailing)])[0]
-            guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else { return try reply.checked() }
+            let reply = try await connection.pipeline([command(sha: sha, keys: keys, arguments: arguments, trailing: trailing)])[0]
+            guard case .error(let message) = reply, Self.isNoScript(message) else { return try reply.checked() }
         }
         // EVAL runs the script and makes Redis cache it; SCRIPT LOAD gives us its digest.
         let replies = try await connection.pipeline([
-            RedisCommand("SCRIPT", "LOAD", .string(source)),
-            evalCommand(keys: keys, arguments: arguments, trailing: trailing),
+            loadCommand,
+            RedisCommand("EVAL", [.string(source)] + Self.tail(keys: keys, arguments: arguments), trailing: trailing),
         ])
         if let digest = try replies[0].string() {
             sha.withLock { $0 = digest }
@@ -32,11 +31,21 @@ public final class RedisScript: Sendable {
         return try replies[1].checked()
     }
 
-    /// The script's call with its source (`EVAL`), which never meets `NOSCRIPT`: for a
-    /// writer that sends large batches down a connection of its own (`LogFollower`),
-    /// ~1 KiB more per batch and a digest Redis makes in microseconds cost less than
-    /// tracking whether this Redis has the script.
-    public func evalCommand(keys: [String], arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) -> RedisCommand {
-        RedisCommand("EVAL", [.string(source), .int(keys.count)] + keys.map { .string($0) } + arguments, trailing: trailing)
+    /// `SCRIPT LOAD`: Redis caches the script and answers its digest, for `command(sha:…)`.
+    public var loadCommand: RedisCommand { RedisCommand("SCRIPT", "LOAD", .string(source)) }
+
+    /// The script's call by its digest (`EVALSHA`), for a caller that keeps the digest of
+    /// its connection itself; after a `NOSCRIPT` error it must load the script again.
+    public func command(sha: String, keys: [String], arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) -> RedisCommand {
+        RedisCommand("EVALSHA", [.string(sha)] + Self.tail(keys: keys, arguments: arguments), trailing: trailing)
+    }
+
+    /// Whether an error reply says that this Redis does not have the script (restarted, `SCRIPT FLUSH`).
+    private static func isNoScript(_ message: String) -> Bool {
+        message.hasPrefix("NOSCRIPT")
+    }
+
+    private static func tail(keys: [String], arguments: [RedisArgument]) -> [RedisArgument] {
+        [.int(keys.count)] + keys.map { .string($0) } + arguments
     }
 }
