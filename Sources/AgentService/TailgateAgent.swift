@@ -31,11 +31,12 @@ struct TailgateAgent: AsyncParsableCommand {
     func run() async throws {
         let settings = try resolve()
         AllocatorTuning.keepBatchMemory()
-        // Each followed log holds three descriptors (its Docker socket, its Redis connection,
-        // its wake-up): the usual soft limit of 1024 would cap an agent at ~300 watched containers.
-        OpenFileLimit.raiseToHardLimit()
         bootstrapLogging(level: settings.common.logLevel)
         let logger = Logger(label: "tailgate-agent")
+        // Each followed log holds three descriptors (its Docker socket, its Redis connection,
+        // its wake-up): the usual soft limit of 1024 would cap an agent at ~300 watched containers.
+        let openFileLimit = OpenFileLimit.raiseToHardLimit()
+        logger.debug("open-file limit", metadata: ["limit": "\(openFileLimit)"])
 
         let docker: DockerClient
         do {

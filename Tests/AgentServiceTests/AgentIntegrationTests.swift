@@ -60,7 +60,8 @@ struct AgentIntegrationTests {
             try await Task.sleep(for: .seconds(1))
             #expect(recorder.lines.count == countAfterStop, "no line more than 1 s after log.stream.stop")
             #expect(await harness.eventually(within: .seconds(5)) { (try? await harness.followedStreams())?.isEmpty == true })
-            // The stream's thread has ended, and with it its wake-up, Docker socket and Redis connection.
+            // The stream's thread has ended and released its wake-up; its Docker socket and Redis
+            // connection belong to the same `LogFollower`, released with it.
             #expect(await harness.eventually(within: .seconds(5)) { harness.agent.eventfdCount == eventfdsBefore })
         }
     }

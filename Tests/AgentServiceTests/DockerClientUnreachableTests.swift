@@ -43,11 +43,22 @@ import Testing
         let description = try await unreachableDescription(.tcp(host: "127.0.0.1", port: 1))
         #expect(description == "Docker unreachable at tcp://127.0.0.1:1: Connection refused")
     }
+
+    @Test func aLogFromARefusedPortIsUnreachable() async throws {
+        let request = DockerLogRequest(endpoint: .tcp(host: "127.0.0.1", port: 1), container: "c", bytes: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        do {
+            try await DockerLogSocket.collect(request)
+            Issue.record("expected unreachable")
+        } catch let error as DockerError {
+            #expect(error.description == "Docker unreachable at tcp://127.0.0.1:1: Connection refused")
+        }
+    }
 }
 
 /// A log's socket against answers a real engine does not give, from a listener that
 /// writes them byte for byte: how `DockerLogSocket` reads them over TCP.
-@Suite struct DockerLogSocketAnswerTests {
+// A regression would leave a read waiting on the open connection: fail instead of hanging.
+@Suite(.timeLimit(.minutes(1))) struct DockerLogSocketAnswerTests {
     /// Runs `body` with a TCP endpoint that answers every connection with `answer` and keeps it open.
     func withListener(answering answer: String, _ body: (DockerEndpoint) async throws -> Void) async throws {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -102,15 +113,6 @@ import Testing
                 #expect(status == 400)
                 #expect(message == "bad parameter")
             }
-        }
-    }
-
-    @Test func aRefusedPortIsUnreachable() async throws {
-        do {
-            try await DockerLogSocket.collect(request(.tcp(host: "127.0.0.1", port: 1)))
-            Issue.record("expected unreachable")
-        } catch let error as DockerError {
-            #expect(error.description == "Docker unreachable at tcp://127.0.0.1:1: Connection refused")
         }
     }
 }

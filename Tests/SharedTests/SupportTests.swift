@@ -3,16 +3,28 @@ import Testing
 @testable import Shared
 
 struct OpenFileLimitTests {
+    private let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+
     private func limits() -> rlimit {
         var limit = rlimit()
-        _ = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(resource, &limit)
         return limit
     }
 
-    @Test func raisesTheSoftLimitToTheHardLimit() {
+    @Test func raisesTheSoftLimitToTheHardLimit() throws {
+        let original = limits()
+        defer {
+            var restored = original
+            _ = setrlimit(resource, &restored)
+        }
+        // From below the hard limit, so that raising it has something to do.
+        var lowered = original
+        lowered.rlim_cur = min(original.rlim_max - 1, 1024)
+        try #require(setrlimit(resource, &lowered) == 0)
+
         let raised = OpenFileLimit.raiseToHardLimit()
-        #expect(raised == Int(clamping: limits().rlim_max))
-        #expect(limits().rlim_cur == limits().rlim_max)
+        #expect(raised == Int(clamping: original.rlim_max))
+        #expect(limits().rlim_cur == original.rlim_max)
     }
 
     @Test func refusesMoreThanTheHardLimitWithAClearError() {

@@ -104,7 +104,7 @@ final class LogFollower {
             try redis.connection.write(appendCommand(unapplied.frames, unapplied.position, redis.scriptSHA))
             replyDeadline = .now + redisConfiguration.commandTimeout
         } catch {
-            redisFailed(error, dropConnection: true)
+            redisFailed(error)
         }
     }
 
@@ -113,8 +113,8 @@ final class LogFollower {
     /// one-line batch's cost there).
     private func connect() throws(RedisError) -> (connection: BlockingRedisConnection, scriptSHA: String) {
         let connection = try BlockingRedisConnection(configuration: redisConfiguration)
-        guard let sha = try connection.roundTrip(RedisScript.appendLines.loadCommand).checked().string() else {
-            throw .unexpectedReply(expected: "the script's digest", got: "no string")
+        guard let sha = try connection.roundTrip(RedisScript.appendLines.loadCommand).string() else {
+            throw .unexpectedReply(expected: "the script's digest", got: "null")
         }
         return (connection, sha)
     }
@@ -127,9 +127,7 @@ final class LogFollower {
             guard let reply = try connection.nextReply() else { return }
             replyDeadline = nil
             if case .error(let message) = reply {
-                // A new connection too: it loads the script again (`NOSCRIPT`: Redis restarted or
-                // flushed its scripts), and after a failover the old server may answer READONLY for ever.
-                redisFailed(RedisError.server(message), dropConnection: true)
+                redisFailed(RedisError.server(message))
                 return
             }
             if failures > 0 {
@@ -138,17 +136,18 @@ final class LogFollower {
             unapplied = nil
             failures = 0
         } catch {
-            redisFailed(error, dropConnection: true)
+            redisFailed(error)
         }
     }
 
-    /// The batch is sent again after a backoff; a batch whose reply was lost may have been
-    /// applied, and the script then skips it by its `seq`.
-    private func redisFailed(_ error: any Error, dropConnection: Bool) {
+    /// The batch is sent again after a backoff, on a new connection: its replies could no
+    /// longer be matched, or Redis refused (`NOSCRIPT`; `READONLY` after a failover). A
+    /// batch whose reply was lost may have been applied; the script then skips it by its `seq`.
+    private func redisFailed(_ error: any Error) {
         if failures == 0 {
             logger.warning("cannot write log lines to Redis, retrying", metadata: ["redis": "\(redisConfiguration.url)", "error": "\(error)"])
         }
-        if dropConnection { redis = nil }
+        redis = nil
         replyDeadline = nil
         nextAttempt = .now + Backoff().delay(attempt: failures)
         failures += 1
@@ -191,7 +190,7 @@ final class LogFollower {
         if let dockerIndex, descriptors[dockerIndex].revents != 0 { try readDocker() }
         if let replyDeadline, ContinuousClock.now >= replyDeadline {
             // Replies on this connection can no longer be matched to commands: start afresh.
-            redisFailed(RedisError.timeout(redisConfiguration.commandTimeout), dropConnection: true)
+            redisFailed(RedisError.timeout(redisConfiguration.commandTimeout))
         }
     }
 

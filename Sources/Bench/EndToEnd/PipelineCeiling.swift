@@ -31,7 +31,7 @@ struct PipelineCeiling: Sendable {
         guard case .tcp(let host, let port) = try RedisURL(redisURL).endpoint else {
             throw BenchError("the pipeline ceiling needs Redis over TCP, not \(redisURL)")
         }
-        guard let sha = try await redis.send(RedisCommand("SCRIPT", "LOAD", .string(RedisScript.appendLines.source))).string() else {
+        guard let sha = try await redis.send(RedisScript.appendLines.loadCommand).string() else {
             throw BenchError("SCRIPT LOAD returned no digest")
         }
         let redisBefore = try await redis.serverCPUSeconds()

@@ -156,7 +156,7 @@ final class HiredisContext {
         UnsafeRawBufferPointer(start: reply.str, count: reply.len)
     }
 
-    /// Sends one command and waits for its reply; used for the handshake only.
+    /// Sends one command and waits for its reply: the handshake, and a `BlockingRedisConnection`'s set-up.
     func roundTrip(_ command: RedisCommand) throws(RedisError) -> RESPValue {
         append(command.encoded)
         try flush()
