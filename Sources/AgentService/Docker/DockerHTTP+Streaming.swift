@@ -2,13 +2,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Streaming GETs (followed logs, events) on connections of their own, straight on NIO.
-///
-/// AsyncHTTPClient hands a body on one HTTP chunk at a time, and Docker sends a
-/// followed log one chunk per line: at 200k lines/s those hand-offs were the
-/// agent's largest cost. Here the request is HTTP/1.0, so Docker sends the body
-/// unchunked until it closes the connection, and `ReadCoalescingHandler` passes
-/// on one buffer per socket read. JSON requests stay on AsyncHTTPClient and its
+/// Streaming GETs on connections of their own: `/events` on NIO (`withStreamingGet`), and
+/// the request of a followed log, which its thread sends on a blocking socket
+/// (`streamingRequest`, `DockerLogSocket`). Both ask in HTTP/1.0, so Docker sends the body
+/// unchunked until it closes the connection; on NIO, `ReadCoalescingHandler` passes on
+/// one buffer per socket read. JSON requests stay on AsyncHTTPClient and its
 /// connection pool.
 extension DockerHTTP {
     typealias StreamingChannel = NIOAsyncChannel<DockerResponsePart, HTTPClientRequestPart>

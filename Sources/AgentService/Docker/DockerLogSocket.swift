@@ -38,7 +38,7 @@ final class DockerLogSocket {
         }
         // From here on a throw runs `deinit`, which closes the socket.
         do {
-            try Self.send(request.bytes, on: fileDescriptor)
+            try FileDescriptorIO.sendAll(request.bytes, on: fileDescriptor)
             let deadline = NIODeadline.now() + DockerHTTP.responseHeadTimeout
             let head = try readHead(cancellation: cancellation, deadline: deadline)
             guard (200..<300).contains(head.status) else {
@@ -147,15 +147,6 @@ final class DockerLogSocket {
             if count > 0 { return true }
             if count == 0 { return false }
             if errno != EINTR { throw IOError(errnoCode: errno, reason: "read") }
-        }
-    }
-
-    private static func send(_ bytes: [UInt8], on descriptor: Int32) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0, errno != EINTR { throw IOError(errnoCode: errno, reason: "send") }
-            sent += max(count, 0)
         }
     }
 

@@ -10,12 +10,11 @@ enum DockerResponsePart: Sendable {
 
 /// Merges the body parts of one socket read into one buffer.
 ///
-/// Docker flushes every log line as an HTTP chunk of its own when it answers in
-/// HTTP/1.1, so NIO's HTTP decoder emits one body part per line. Handing each part
-/// on to the reading task cost more than decoding the line; one buffer per read
-/// (up to 64 KiB, about a thousand lines of a busy log) pays that hand-off once.
-/// The agent asks in HTTP/1.0 (one part per read already); a proxy in front of
-/// Docker may still answer chunked.
+/// Docker flushes every event (as it did every log line) as an HTTP chunk of its own
+/// when it answers in HTTP/1.1, so NIO's HTTP decoder emits one body part per chunk;
+/// one buffer per read pays the hand-off to the reading task once. The agent asks in
+/// HTTP/1.0 (one part per read already); a proxy in front of Docker may still answer
+/// chunked.
 final class ReadCoalescingHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias InboundOut = DockerResponsePart

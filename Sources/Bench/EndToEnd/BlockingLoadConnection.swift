@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import NIOCore
+import Shared
 import Synchronization
 import TestSupport
 
@@ -170,20 +172,11 @@ final class BlockingLoadConnection: LoadConnection {
     /// A write cut short would leave half a frame on the wire, so a failed one shuts the connection.
     private func writeAll(_ bytes: [UInt8]) throws {
         try writeLock.withLock { _ in
-            try bytes.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let sent = Glibc.send(socket, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                    if sent < 0 {
-                        guard errno == EINTR else {
-                            let reason = String(cString: strerror(errno))
-                            shutdown(socket, Int32(SHUT_RDWR))
-                            throw BenchError("cannot write to the gateway: \(reason)")
-                        }
-                        continue
-                    }
-                    offset += sent
-                }
+            do {
+                try FileDescriptorIO.sendAll(bytes, on: socket, flags: Int32(MSG_DONTWAIT))
+            } catch let error as IOError {
+                shutdown(socket, Int32(SHUT_RDWR))
+                throw BenchError("cannot write to the gateway: \(String(cString: strerror(error.errnoCode)))")
             }
         }
     }

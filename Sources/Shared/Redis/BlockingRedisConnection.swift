@@ -22,25 +22,18 @@ public final class BlockingRedisConnection {
 
     /// Writes `command` whole. It goes to the socket as encoded, without a copy into hiredis's output buffer.
     public func write(_ command: RedisCommand) throws(RedisError) {
-        var written = 0
-        while written < command.encoded.count {
-            let count = command.encoded.withUnsafeBytes { bytes in
-                send(fileDescriptor, bytes.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL))
-            }
-            if count >= 0 {
-                written += count
-            } else if errno != EINTR {
-                throw .connectionLost(errno == EAGAIN || errno == EWOULDBLOCK ? "write timed out" : String(cString: strerror(errno)))
-            }
+        do {
+            try FileDescriptorIO.sendAll(command.encoded, on: fileDescriptor)
+        } catch {
+            // The socket's send timeout (`redisSetTimeout`) ends a stalled write with EAGAIN.
+            let timedOut = error.errnoCode == EAGAIN || error.errnoCode == EWOULDBLOCK
+            throw .connectionLost(timedOut ? "write timed out" : String(cString: strerror(error.errnoCode)))
         }
     }
 
     /// Whether the socket has something to read while no reply is due: Redis closed an idle
     /// connection (its `timeout`), or the connection broke. Then make a new one.
-    public var isStale: Bool {
-        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) != 0
-    }
+    public var isStale: Bool { FileDescriptorIO.isReadable(fileDescriptor) }
 
     /// Sends `command` and waits for its reply (blocking up to the timeout per read).
     public func roundTrip(_ command: RedisCommand) throws(RedisError) -> RESPValue {

@@ -22,10 +22,7 @@ public final class ThreadWakeup: Sendable {
     }
 
     /// Whether `signal()` was called since the last `reset()`.
-    public var isSignalled: Bool {
-        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) > 0
-    }
+    public var isSignalled: Bool { FileDescriptorIO.isReadable(fileDescriptor) }
 
     /// Makes it unreadable again, for the next `signal()`.
     public func reset() {
