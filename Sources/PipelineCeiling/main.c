@@ -1,21 +1,27 @@
 // tailgate-pipeline-ceiling: the single-stream pipeline at its cheapest, the ceiling
 // that `tailgate-bench e2e-throughput` measures beside the product.
 //
-// It does the Redis work SPEC §2 asks for a line and no more: one thread follows a
-// container's log from the Docker API as the agent does (HTTP/1.0, timestamps, a 0.5 ms
-// pause after each read under 64 KiB, batches of at most 1000 lines at least 4 ms apart,
-// each written with the agent's own script by EVALSHA, pipelined), and another counts the
-// messages on the stream's channel as a gateway receives them. No gateway and no
-// WebSocket: what a line costs here is Docker's, Redis's and what a minimal follower spends.
+// It does the work SPEC asks of the pipeline for a line and no more, in three threads: one
+// follows a container's log from the Docker API as the agent does (HTTP/1.0, timestamps, a
+// 0.5 ms pause after each read under 64 KiB, batches of at most 1000 lines at least 4 ms
+// apart, each written with the agent's own script by EVALSHA, pipelined); one relays the
+// stream's channel as a gateway does (each read of its Redis socket, up to 128 KiB, becomes
+// one `log.lines` WebSocket message to the client over loopback TCP, after each line's seq
+// and epoch are read); and one is the client, counting the lines of those messages. What a
+// line costs here is Docker's, Redis's, the kernel's and what minimal C code spends.
 //
 // It reads Docker's multiplexed stream only: the container must run without a TTY, as the
 // bench's do. SCRIPT_SHA is the digest of `RedisScript.appendLines`, loaded by the caller.
 //
 // usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES
-// Prints one line: received=N seconds=S follower_cpu=S subscriber_cpu=S, where seconds
-// run from the first message received to the last. Exits 1 on any error, with a message.
+// Prints one line: received=N seconds=S follower_cpu=S relay_cpu=S client_cpu=S, where
+// seconds run from the first message the client received to the last. Exits 1 on any
+// error, with a message.
 #define _GNU_SOURCE
+#include <errno.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
@@ -24,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,42 +77,221 @@ static redisContext *connect_redis(const char *host, int port) {
     return redis;
 }
 
-// MARK: - Subscriber: counts the channel's messages, as a gateway would receive them
+// MARK: - Relay: the gateway's work, from the channel to a WebSocket client
 
-struct subscriber {
+// What the relay sends: `log.lines` frames of at most this many bytes, as the gateway's
+// `ClientOutbox.batchLimit`, of the lines that one read of its Redis socket brought.
+enum {
+    relay_read_bytes = 128 << 10, // as the gateway's `HiredisContext` reads
+    relay_frame_bytes = 256 << 10,
+};
+static const char line_frame_head[] = "{\"type\":\"log.line\",\"data\":";
+static const char line_object_head[] = "{\"seq\":";
+static const char epoch_field[] = ",\"epoch\":\"";
+
+struct relay {
     const char *host;
     int port;
     const char *channel;
+    const char *container;
     long expected;
+    int client; // the relay's end of its connection to the client
     sem_t subscribed;
+    long relayed, last_seq;
+    double cpu_seconds;
+};
+
+static void send_all(int socket, const struct iovec *parts, int count) {
+    struct iovec rest[2];
+    memcpy(rest, parts, sizeof rest[0] * (size_t)count);
+    struct msghdr message = {.msg_iov = rest, .msg_iovlen = (size_t)count};
+    while (message.msg_iovlen > 0) {
+        ssize_t sent = sendmsg(socket, &message, MSG_NOSIGNAL);
+        if (sent < 0) fail("writing to the client: %s", strerror(errno));
+        while (message.msg_iovlen > 0 && (size_t)sent >= message.msg_iov->iov_len) {
+            sent -= (ssize_t)message.msg_iov->iov_len;
+            message.msg_iov++;
+            message.msg_iovlen--;
+        }
+        if (message.msg_iovlen > 0) {
+            message.msg_iov->iov_base = (char *)message.msg_iov->iov_base + sent;
+            message.msg_iov->iov_len -= (size_t)sent;
+        }
+    }
+}
+
+struct outgoing {
+    char *bytes;
+    size_t used, head_length;
+    int lines;
+};
+
+// Sends the `log.lines` frame being built, if it has a line, as one unmasked WebSocket text message.
+static void send_frame(struct relay *relay, struct outgoing *frame) {
+    if (frame->lines == 0) return;
+    memcpy(frame->bytes + frame->used, "]}}", 3);
+    size_t length = frame->used + 3;
+    unsigned char header[10] = {0x81};
+    size_t header_length = 2;
+    if (length < 126) {
+        header[1] = (unsigned char)length;
+    } else if (length < 65536) {
+        header[1] = 126, header[2] = (unsigned char)(length >> 8), header[3] = (unsigned char)length;
+        header_length = 4;
+    } else {
+        header[1] = 127;
+        for (int index = 0; index < 8; index++) header[2 + index] = (unsigned char)(length >> (56 - 8 * index));
+        header_length = 10;
+    }
+    struct iovec parts[2] = {{header, header_length}, {frame->bytes, length}};
+    send_all(relay->client, parts, 2);
+    frame->used = frame->head_length;
+    frame->lines = 0;
+}
+
+// Adds a message's `Line` object to the frame, after reading its seq and epoch as the gateway's
+// `LogLineFrame.parse` does; a line at or below the last seq is not passed on.
+static void relay_message(struct relay *relay, struct outgoing *frame, const char *payload, size_t length) {
+    size_t head = sizeof line_frame_head - 1;
+    if (length < head + sizeof line_object_head || memcmp(payload, line_frame_head, head) != 0 ||
+        memcmp(payload + head, line_object_head, sizeof line_object_head - 1) != 0 || payload[length - 1] != '}') {
+        fail("not a log.line frame: %.*s", (int)(length < 80 ? length : 80), payload);
+    }
+    const char *digits = payload + head + sizeof line_object_head - 1, *end = payload + length;
+    long seq = 0;
+    while (digits < end && *digits >= '0' && *digits <= '9') seq = seq * 10 + (*digits++ - '0');
+    if ((size_t)(end - digits) < sizeof epoch_field || memcmp(digits, epoch_field, sizeof epoch_field - 1) != 0 ||
+        !memchr(digits + sizeof epoch_field - 1, '"', (size_t)(end - digits) - (sizeof epoch_field - 1))) {
+        fail("a log.line frame without its epoch");
+    }
+    if (seq <= relay->last_seq) return;
+    relay->last_seq = seq;
+    size_t object_length = length - head - 1;
+    if (frame->used + object_length + 4 > relay_frame_bytes) send_frame(relay, frame);
+    if (frame->lines > 0) frame->bytes[frame->used++] = ',';
+    memcpy(frame->bytes + frame->used, payload + head, object_length);
+    frame->used += object_length;
+    frame->lines++;
+    relay->relayed++;
+}
+
+static void *run_relay(void *argument) {
+    struct relay *relay = argument;
+    redisContext *redis = connect_redis(relay->host, relay->port);
+    redisReply *reply = redisCommand(redis, "SUBSCRIBE %s", relay->channel);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) fail("SUBSCRIBE failed: %s", reply && reply->str ? reply->str : redis->errstr);
+    freeReplyObject(reply);
+    // A lost line would leave it waiting for ever: 20 s without a message ends the relay.
+    struct timeval timeout = {.tv_sec = 20};
+    setsockopt(redis->fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sem_post(&relay->subscribed);
+
+    char *input = malloc(relay_read_bytes);
+    struct outgoing frame = {.bytes = malloc(relay_frame_bytes)};
+    if (!input || !frame.bytes) fail("out of memory");
+    frame.head_length = (size_t)snprintf(frame.bytes, relay_frame_bytes,
+        "{\"type\":\"log.lines\",\"data\":{\"agentId\":\"%s\",\"containerId\":\"%s\",\"lines\":[", agent_id, relay->container);
+    frame.used = frame.head_length;
+    while (relay->relayed < relay->expected) {
+        ssize_t count = read(redis->fd, input, relay_read_bytes);
+        if (count <= 0) break;
+        if (redisReaderFeed(redis->reader, input, (size_t)count) != REDIS_OK) fail("bad reply from Redis");
+        void *message;
+        for (;;) {
+            if (redisGetReplyFromReader(redis, &message) != REDIS_OK) fail("bad reply from Redis");
+            if (!message) break;
+            reply = message;
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply->element[2]->type == REDIS_REPLY_STRING) {
+                relay_message(relay, &frame, reply->element[2]->str, reply->element[2]->len);
+            }
+            freeReplyObject(reply);
+        }
+        send_frame(relay, &frame);
+    }
+    relay->cpu_seconds = thread_cpu_seconds();
+    shutdown(relay->client, SHUT_WR);
+    free(input);
+    free(frame.bytes);
+    redisFree(redis);
+    return NULL;
+}
+
+// MARK: - Client: counts the lines of the `log.lines` messages it receives
+
+struct client {
+    int listener;
     long received;
     double first, last;
     double cpu_seconds;
 };
 
-static void *run_subscriber(void *argument) {
-    struct subscriber *subscriber = argument;
-    redisContext *redis = connect_redis(subscriber->host, subscriber->port);
-    redisReply *reply = redisCommand(redis, "SUBSCRIBE %s", subscriber->channel);
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) fail("SUBSCRIBE failed: %s", reply && reply->str ? reply->str : redis->errstr);
-    freeReplyObject(reply);
-    // A lost line would leave it waiting for ever: 20 s without a message ends the count.
-    struct timeval timeout = {.tv_sec = 20};
-    redisSetTimeout(redis, timeout);
-    sem_post(&subscriber->subscribed);
-    while (subscriber->received < subscriber->expected) {
-        void *message;
-        if (redisGetReply(redis, &message) != REDIS_OK) break;
-        reply = message;
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
-            subscriber->last = monotonic_seconds();
-            if (subscriber->received++ == 0) subscriber->first = subscriber->last;
+static void *run_client(void *argument) {
+    struct client *client = argument;
+    int socket = accept(client->listener, NULL, NULL);
+    if (socket < 0) fail("accepting the relay's connection: %s", strerror(errno));
+    size_t capacity = relay_frame_bytes + 16, buffered = 0;
+    char *buffer = malloc(capacity);
+    if (!buffer) fail("out of memory");
+    for (;;) {
+        ssize_t count = read(socket, buffer + buffered, capacity - buffered);
+        if (count <= 0) break;
+        buffered += (size_t)count;
+        size_t position = 0;
+        // Whole WebSocket messages: a 2-byte header, then a 16- or 64-bit length when the 7-bit one says so.
+        while (buffered - position >= 2) {
+            const unsigned char *header = (const unsigned char *)buffer + position;
+            size_t length = header[1] & 0x7f, header_length = 2;
+            if (length == 126) {
+                if (buffered - position < 4) break;
+                length = ((size_t)header[2] << 8) | header[3];
+                header_length = 4;
+            } else if (length == 127) {
+                if (buffered - position < 10) break;
+                length = 0;
+                for (int index = 0; index < 8; index++) length = (length << 8) | header[2 + index];
+                header_length = 10;
+            }
+            if (header_length + length > capacity) fail("a message of %zu bytes", length);
+            if (buffered - position < header_length + length) break;
+            const char *text = buffer + position + header_length, *end = text + length;
+            long lines = 0;
+            while ((text = memmem(text, (size_t)(end - text), line_object_head, sizeof line_object_head - 1))) {
+                lines++;
+                text += sizeof line_object_head - 1;
+            }
+            client->last = monotonic_seconds();
+            if (client->received == 0) client->first = client->last;
+            client->received += lines;
+            position += header_length + length;
         }
-        freeReplyObject(reply);
+        memmove(buffer, buffer + position, buffered - position);
+        buffered -= position;
     }
-    subscriber->cpu_seconds = thread_cpu_seconds();
-    redisFree(redis);
+    client->cpu_seconds = thread_cpu_seconds();
+    free(buffer);
+    close(socket);
     return NULL;
+}
+
+// A loopback TCP connection, as between the gateway and a client on the same host.
+static int connect_client(int listener) {
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    if (getsockname(listener, (struct sockaddr *)&address, &length) != 0) fail("getsockname: %s", strerror(errno));
+    int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (socket_fd < 0 || connect(socket_fd, (struct sockaddr *)&address, length) != 0) fail("cannot connect to the client: %s", strerror(errno));
+    int on = 1;
+    setsockopt(socket_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    return socket_fd;
+}
+
+static int listen_loopback(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (listener < 0 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 1) != 0) {
+        fail("cannot listen on loopback: %s", strerror(errno));
+    }
+    return listener;
 }
 
 // MARK: - Follower: Docker's log → log.line frames → the agent's script, one call per batch
@@ -325,18 +511,24 @@ int main(int argc, char **argv) {
     follower.after_seq_length = (size_t)snprintf(follower.after_seq, sizeof follower.after_seq,
         ",\"epoch\":\"%s\",\"agentId\":\"%s\",\"containerId\":\"%s\",\"timestamp\":\"", epoch, agent_id, follower.container);
 
-    struct subscriber subscriber = {.host = host, .port = port, .channel = follower.channel, .expected = lines};
-    sem_init(&subscriber.subscribed, 0, 0);
-    pthread_t subscriber_thread;
-    if (pthread_create(&subscriber_thread, NULL, run_subscriber, &subscriber) != 0) fail("cannot start a thread");
-    sem_wait(&subscriber.subscribed);
+    struct client client = {.listener = listen_loopback()};
+    pthread_t client_thread, relay_thread;
+    if (pthread_create(&client_thread, NULL, run_client, &client) != 0) fail("cannot start a thread");
+    struct relay relay = {
+        .host = host, .port = port, .channel = follower.channel, .container = follower.container, .expected = lines,
+        .client = connect_client(client.listener),
+    };
+    sem_init(&relay.subscribed, 0, 0);
+    if (pthread_create(&relay_thread, NULL, run_relay, &relay) != 0) fail("cannot start a thread");
+    sem_wait(&relay.subscribed);
 
     follower.redis = connect_redis(host, port);
     follow(&follower, socket_path);
     double follower_cpu = thread_cpu_seconds();
-    pthread_join(subscriber_thread, NULL);
+    pthread_join(relay_thread, NULL);
+    pthread_join(client_thread, NULL);
 
-    printf("received=%ld seconds=%.6f follower_cpu=%.6f subscriber_cpu=%.6f\n", subscriber.received,
-        subscriber.received > 1 ? subscriber.last - subscriber.first : 0.0, follower_cpu, subscriber.cpu_seconds);
+    printf("received=%ld seconds=%.6f follower_cpu=%.6f relay_cpu=%.6f client_cpu=%.6f\n", client.received,
+        client.received > 1 ? client.last - client.first : 0.0, follower_cpu, relay.cpu_seconds, client.cpu_seconds);
     return 0;
 }

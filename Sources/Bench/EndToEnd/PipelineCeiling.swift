@@ -2,11 +2,11 @@ import Foundation
 import Shared
 import TestSupport
 
-/// The single stream's Redis work at its cheapest: `tailgate-pipeline-ceiling`, a C
-/// program that follows the log much as the agent does, writes each batch with the agent's
-/// own script and counts the channel's messages, with no gateway or WebSocket between.
-/// Beside the product, it shows how much of the gap to the raw read is Docker's and
-/// Redis's, which no implementation of SPEC §2 avoids on the same cores.
+/// The single stream at its cheapest: `tailgate-pipeline-ceiling`, a C program that
+/// follows the log much as the agent does and writes each batch with the agent's own
+/// script, relays the channel as a gateway does (`log.lines` WebSocket messages over
+/// loopback TCP) and counts the lines at the other end. Beside the product, it shows how
+/// fast the same work goes on the same cores when the code spends next to nothing.
 struct PipelineCeiling: Sendable {
     let executable: String
     let dockerSocket: String
@@ -16,10 +16,10 @@ struct PipelineCeiling: Sendable {
     struct Measurement: Sendable {
         var lines: Int
         var received: Int
-        /// From the first message the subscriber received to the last.
+        /// From the first message the client received to the last.
         var seconds: Double
-        /// CPU seconds during the run: the program's two threads, Redis, and dockerd (nil without its pid).
-        var cpuSeconds: (follower: Double, subscriber: Double, redis: Double, dockerd: Double?)
+        /// CPU seconds during the run: the program's three threads, Redis, and dockerd (nil without its pid).
+        var cpuSeconds: (follower: Double, relay: Double, client: Double, redis: Double, dockerd: Double?)
 
         var linesPerSecond: Double { Double(received - 1) / seconds }
         var lost: Int { lines - received }
@@ -43,13 +43,14 @@ struct PipelineCeiling: Sendable {
         guard result.status == 0, let fields = Self.fields(result.output),
             let received = fields["received"].flatMap(Int.init), received > 1,
             let seconds = fields["seconds"].flatMap(Double.init), seconds > 0,
-            let follower = fields["follower_cpu"].flatMap(Double.init), let subscriber = fields["subscriber_cpu"].flatMap(Double.init)
+            let follower = fields["follower_cpu"].flatMap(Double.init), let relay = fields["relay_cpu"].flatMap(Double.init),
+            let client = fields["client_cpu"].flatMap(Double.init)
         else {
             throw BenchError("\(executable) exited \(result.status): \(result.output.suffix(300))")
         }
         return Measurement(
             lines: lines, received: received, seconds: seconds,
-            cpuSeconds: (follower: follower, subscriber: subscriber, redis: redisCPU, dockerd: dockerdCPU)
+            cpuSeconds: (follower: follower, relay: relay, client: client, redis: redisCPU, dockerd: dockerdCPU)
         )
     }
 
