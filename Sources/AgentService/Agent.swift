@@ -72,7 +72,7 @@ struct Agent: Service {
 
     /// `log.stream.start` starts a stream at once; `log.stream.stop` stops it if no reference is left.
     private func listenForControlMessages() async {
-        let subscriber = redis.makeSubscriber()
+        let (subscriber, events) = redis.makeSubscriber()
         defer { subscriber.close() }
         let channel = keys.control(agentID)
         var failures = 0
@@ -85,7 +85,7 @@ struct Agent: Service {
                 failures += 1
             }
         }
-        for await event in subscriber.events {
+        for await event in events {
             switch event {
             case .message(_, let payload):
                 guard let message = try? JSONDecoder().decode(ControlMessage.self, from: Data(payload.readableBytesView)) else {

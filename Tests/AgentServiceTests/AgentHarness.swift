@@ -53,10 +53,10 @@ final class AgentHarness: Sendable {
     }
 
     /// Subscribes to a stream's channel; returns once Redis confirmed.
-    fileprivate func subscribe(_ container: ContainerID) async throws -> RedisSubscriber {
-        let subscriber = redis.makeSubscriber()
+    fileprivate func subscribe(_ container: ContainerID) async throws -> (RedisSubscriber, RedisSubscriberEvents) {
+        let (subscriber, events) = redis.makeSubscriber()
         try await subscriber.subscribe([keys.logs(agentID, container)])
-        return subscriber
+        return (subscriber, events)
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
@@ -101,11 +101,11 @@ final class ChannelRecorder: Sendable {
     private let drain: Task<Void, Never>
 
     init(_ harness: AgentHarness, _ container: ContainerID) async throws {
-        let subscriber = try await harness.subscribe(container)
+        let (subscriber, events) = try await harness.subscribe(container)
         self.subscriber = subscriber
         let recorded = self.recorded
         drain = Task {
-            for await event in subscriber.events {
+            for await event in events {
                 if case .message(_, let payload) = event, let frame = try? decodeChannelFrame(payload) {
                     recorded.frames.withLock { $0.append(frame) }
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Shared
+import Synchronization
 import Testing
 import TestSupport
 
@@ -119,7 +120,7 @@ struct RedisClientTests {
     }
 
     @Test func subscriberReceivesHundredThousandMessagesInOrder() async throws {
-        try await withSubscriber { server, client, subscriber in
+        try await withSubscriber { server, client, subscriber, stream in
             try await subscriber.subscribe(["numbers"])
 
             let total = 100_000
@@ -131,7 +132,7 @@ struct RedisClientTests {
             }()
 
             var expected = 0
-            for await event in subscriber.events {
+            for await event in stream {
                 guard case .message(let channel, let payload) = event else { continue }
                 #expect(channel == "numbers")
                 guard String(buffer: payload) == String(expected) else {
@@ -146,25 +147,29 @@ struct RedisClientTests {
         }
     }
 
-    @Test func nextAvailableHandsOverWhatArrivedTogetherInOrder() async throws {
-        try await withSubscriber { _, client, subscriber in
-            try await subscriber.subscribe(["bulk"])
-            _ = try await client.pipeline((0..<1000).map { RedisCommand("PUBLISH", "bulk", .string(String($0))) })
-            var events = subscriber.events.makeAsyncIterator()
-            var received: [String] = []
-            var handOvers = 0
-            while received.count < 1000, let available = await events.nextAvailable() {
-                handOvers += 1
-                for case .message(_, let payload) in available { received.append(String(buffer: payload)) }
-            }
-            #expect(received == (0..<1000).map { String($0) })
-            #expect(handOvers < 100, "the messages of one read come together: \(handOvers) hand-overs")
+    @Test func aHandlerGetsWhatArrivedTogetherInOneCall() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        let calls = Mutex<[[String]]>([])
+        let subscriber = client.makeSubscriber { events in
+            let payloads = events.compactMap { event in if case .message(_, let payload) = event { String(buffer: payload) } else { nil } }
+            calls.withLock { $0.append(payloads) }
         }
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        try await subscriber.subscribe(["bulk"])
+        _ = try await client.pipeline((0..<1000).map { RedisCommand("PUBLISH", "bulk", .string(String($0))) })
+        #expect(try await eventually { calls.withLock { $0.joined().count } >= 1000 })
+        let received = calls.withLock { $0 }
+        #expect(Array(received.joined()) == (0..<1000).map { String($0) })
+        #expect(received.count < 100, "the messages of one read come together: \(received.count) calls")
     }
 
     /// Messages of two channels in turn, empty and larger than a read among them: each keeps its channel and bytes.
     @Test func interleavedMessagesKeepTheirChannelsAndBytes() async throws {
-        try await withSubscriber { _, client, subscriber in
+        try await withSubscriber { _, client, subscriber, stream in
             try await subscriber.subscribe(["odd", "even"])
             let payloads = (0..<600).map { index -> [UInt8] in
                 let size = index == 300 ? 200_000 : (index * 37) % 400
@@ -173,7 +178,7 @@ struct RedisClientTests {
             let channel = { (index: Int) in index.isMultiple(of: 3) ? "even" : "odd" }
             _ = try await client.pipeline(payloads.indices.map { RedisCommand("PUBLISH", .string(channel($0)), .bytes(payloads[$0])) })
             var index = 0
-            for await event in subscriber.events {
+            for await event in stream {
                 guard case .message(let received, let payload) = event else { continue }
                 #expect(received == channel(index) && Array(payload.readableBytesView) == payloads[index], "message \(index)")
                 index += 1
@@ -183,9 +188,36 @@ struct RedisClientTests {
         }
     }
 
+    /// A handler gets every message in order, on the connection's I/O thread, and is told of a lost and regained connection.
+    @Test func handlerGetsEveryMessageInOrderAndTheReconnect() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(configuration: server.configuration(), logger: testLogger)
+        let received = Mutex<[RedisSubscriberEvent]>([])
+        let subscriber = client.makeSubscriber { events in received.withLock { $0.append(contentsOf: events) } }
+        defer {
+            subscriber.close()
+            client.close()
+        }
+        try await subscriber.subscribe(["numbers"])
+        let total = 10_000
+        _ = try await client.pipeline((0..<total).map { RedisCommand("PUBLISH", "numbers", .string(String($0))) })
+        #expect(try await eventually { received.withLock { $0.count } >= total })
+        let expected = (0..<total).map { RedisSubscriberEvent.message(channel: "numbers", payload: ByteBuffer(string: String($0))) }
+        #expect(received.withLock { $0 } == expected)
+
+        server.kill()
+        try await server.start()
+        #expect(try await eventually { received.withLock { $0.contains(.reconnected) } })
+        let changes = received.withLock { events in events.filter { if case .message = $0 { false } else { true } } }
+        guard case .disconnected? = changes.first else {
+            Issue.record("the handler is told the connection was lost before it is told it is back: \(changes)")
+            return
+        }
+    }
+
     @Test func subscribeAndUnsubscribeAtAnyTime() async throws {
-        try await withSubscriber { server, client, subscriber in
-            var events = subscriber.events.makeAsyncIterator()
+        try await withSubscriber { server, client, subscriber, stream in
+            var events = stream.makeAsyncIterator()
 
             try await subscriber.subscribe(["a"])
             try await subscriber.subscribe(["b", "c"])
@@ -201,8 +233,8 @@ struct RedisClientTests {
     }
 
     @Test func survivesRedisKilledAndRestarted() async throws {
-        try await withSubscriber(connectionCount: 1) { server, client, subscriber in
-            var events = subscriber.events.makeAsyncIterator()
+        try await withSubscriber(connectionCount: 1) { server, client, subscriber, stream in
+            var events = stream.makeAsyncIterator()
             try await subscriber.subscribe(["news"])
             try await client.send(RedisCommand("SET", "before", "1"))
 
@@ -242,7 +274,7 @@ struct RedisClientTests {
         var configuration = server.configuration()
         configuration.subscriberBacklogLimit = 64 * 1024
         let client = RedisClient(configuration: server.configuration(), logger: testLogger)
-        let subscriber = RedisSubscriber(configuration: configuration, logger: testLogger)
+        let (subscriber, stream) = RedisSubscriber.withEvents(configuration: configuration, logger: testLogger)
         defer {
             subscriber.close()
             client.close()
@@ -261,7 +293,7 @@ struct RedisClientTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await numberSubscribed() == 0, "and stays away while its consumer is behind")
 
-        var events = subscriber.events.makeAsyncIterator()
+        var events = stream.makeAsyncIterator()
         var messages = 0
         var disconnect: RedisError?
         reading: while let event = await events.next() {
@@ -364,15 +396,15 @@ struct RedisClientTests {
     /// A private Redis, a client and a subscriber on it, closed after `body`.
     private func withSubscriber(
         connectionCount: Int = 2,
-        _ body: (RedisServer, RedisClient, RedisSubscriber) async throws -> Void
+        _ body: (RedisServer, RedisClient, RedisSubscriber, RedisSubscriberEvents) async throws -> Void
     ) async throws {
         let server = try await RedisServer()
         let client = RedisClient(configuration: server.configuration(), connectionCount: connectionCount, logger: testLogger)
-        let subscriber = client.makeSubscriber()
+        let (subscriber, stream) = client.makeSubscriber()
         defer {
             subscriber.close()
             client.close()
         }
-        try await body(server, client, subscriber)
+        try await body(server, client, subscriber, stream)
     }
 }

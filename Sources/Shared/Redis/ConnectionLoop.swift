@@ -115,7 +115,7 @@ final class ConnectionLoop {
     }
 
     private func isSubscriberBackedUp(beyond limit: Int) -> Bool {
-        (subscriberEvents?.backlog.byteCount ?? 0) > limit
+        (subscriberEvents?.backlogBytes ?? 0) > limit
     }
 
     private func dispatch(_ reply: RESPValue) throws(RedisError) {

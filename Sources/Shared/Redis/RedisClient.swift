@@ -47,9 +47,15 @@ public final class RedisClient: Service, Sendable {
         try await withConnection { try await script.run(on: $0, keys: keys, arguments: arguments, trailing: trailing) }
     }
 
-    /// A new subscriber connection; close it when done.
-    public func makeSubscriber() -> RedisSubscriber {
-        RedisSubscriber(configuration: configuration, logger: logger)
+    /// A new subscriber connection and its events (one consumer); close it when done.
+    public func makeSubscriber() -> (RedisSubscriber, RedisSubscriberEvents) {
+        RedisSubscriber.withEvents(configuration: configuration, logger: logger)
+    }
+
+    /// A new subscriber connection whose events go to `handler`, on the connection's I/O
+    /// thread (it must never wait: see `RedisSubscriber`); close it when done.
+    public func makeSubscriber(handler: @escaping @Sendable (ArraySlice<RedisSubscriberEvent>) -> Void) -> RedisSubscriber {
+        RedisSubscriber(configuration: configuration, logger: logger, handler: handler)
     }
 
     public func close() {

@@ -1,18 +1,34 @@
 import Logging
 
 /// A connection in subscriber mode: channels can be added and removed at any
-/// time, and messages arrive as an `AsyncSequence` of events.
+/// time. Its messages and connection changes, in the order they happened, go to
+/// one consumer: a task reading them as an `AsyncSequence`, or a handler called
+/// on the connection's I/O thread.
 ///
 /// After a reconnect it subscribes to every channel again and reports
 /// `.reconnected`, so its user knows messages may have been missed.
 public final class RedisSubscriber: Sendable {
-    /// Messages and connection changes, in the order they happened. One consumer.
-    public let events: RedisSubscriberEvents
     private let connection: RedisConnection
 
-    public init(configuration: RedisConfiguration, logger: Logger) {
+    /// A subscriber whose events are handed to `handler` on its connection's I/O thread,
+    /// in order, a read of the socket at a time: a consumer that only routes messages
+    /// elsewhere then costs no task wake-up per read. `handler` must return quickly and
+    /// never wait: the connection reads nothing meanwhile.
+    public convenience init(
+        configuration: RedisConfiguration,
+        logger: Logger,
+        handler: @escaping @Sendable (ArraySlice<RedisSubscriberEvent>) -> Void
+    ) {
+        self.init(configuration: configuration, logger: logger, sink: SubscriberEventSink(receiver: .handler(handler)))
+    }
+
+    /// A subscriber and its events, an `AsyncSequence` with one consumer.
+    public static func withEvents(configuration: RedisConfiguration, logger: Logger) -> (RedisSubscriber, RedisSubscriberEvents) {
         let (events, sink) = SubscriberEventSink.makePair()
-        self.events = events
+        return (RedisSubscriber(configuration: configuration, logger: logger, sink: sink), events)
+    }
+
+    private init(configuration: RedisConfiguration, logger: Logger, sink: SubscriberEventSink) {
         connection = RedisConnection(configuration: configuration, logger: logger, subscriberEvents: sink)
     }
 

@@ -38,14 +38,6 @@ public struct RedisSubscriberEvents: AsyncSequence, Sendable {
             return current[index]
         }
 
-        /// Every event already received (at least one, waiting for it if need be), or
-        /// nil at the end: a consumer that does per-message work in bulk takes them so.
-        public mutating func nextAvailable() async -> ArraySlice<RedisSubscriberEvent>? {
-            guard await fill() else { return nil }
-            defer { index = current.count }
-            return current[index...]
-        }
-
         /// Whether an event is at `index`, after waiting for the next batch if need be.
         private mutating func fill() async -> Bool {
             while index == current.count {
@@ -83,8 +75,15 @@ final class SubscriberBacklog: Sendable {
 /// The I/O thread's end of the events: collects the messages of a read and
 /// hands them over together; other events go out at once, after what was collected.
 struct SubscriberEventSink {
-    private let continuation: AsyncStream<SubscriberEventBatch>.Continuation
-    let backlog: SubscriberBacklog
+    /// Where the events go.
+    enum Receiver {
+        /// To a task reading `RedisSubscriberEvents`, through a buffer whose bytes `backlog` counts.
+        case sequence(AsyncStream<SubscriberEventBatch>.Continuation, SubscriberBacklog)
+        /// To a handler called on the I/O thread itself: no buffer and no task to wake.
+        case handler(@Sendable (ArraySlice<RedisSubscriberEvent>) -> Void)
+    }
+
+    private let receiver: Receiver
     /// The channels and payload sizes of the messages collected since the last flush.
     private var collected: [(channel: String, size: Int)] = []
     /// Their payloads, one after the other; reused from flush to flush.
@@ -96,7 +95,18 @@ struct SubscriberEventSink {
         // the connection loop bounds the backlog instead (`subscriberBacklogLimit`).
         let (batches, continuation) = AsyncStream.makeStream(of: SubscriberEventBatch.self, bufferingPolicy: .unbounded)
         let backlog = SubscriberBacklog()
-        return (RedisSubscriberEvents(batches: batches, backlog: backlog), SubscriberEventSink(continuation: continuation, backlog: backlog))
+        return (RedisSubscriberEvents(batches: batches, backlog: backlog), SubscriberEventSink(receiver: .sequence(continuation, backlog)))
+    }
+
+    init(receiver: Receiver) {
+        self.receiver = receiver
+    }
+
+    /// Bytes of messages handed over and not yet taken: how far the consumer is behind
+    /// (a handler is never behind: it runs before the next read).
+    var backlogBytes: Int {
+        guard case .sequence(_, let backlog) = receiver else { return 0 }
+        return backlog.byteCount
     }
 
     mutating func collect(channel: String, payload: UnsafeRawBufferPointer) {
@@ -129,17 +139,26 @@ struct SubscriberEventSink {
         }
         collected.removeAll(keepingCapacity: true)
         staging.clear()
-        backlog.added(batch.messageBytes)
-        continuation.yield(batch)
+        hand(batch)
     }
 
     mutating func report(_ event: RedisSubscriberEvent) {
         flush()
-        continuation.yield(SubscriberEventBatch(events: [event]))
+        hand(SubscriberEventBatch(events: [event]))
     }
 
     mutating func finish() {
         flush()
-        continuation.finish()
+        if case .sequence(let continuation, _) = receiver { continuation.finish() }
+    }
+
+    private func hand(_ batch: SubscriberEventBatch) {
+        switch receiver {
+        case .sequence(let continuation, let backlog):
+            backlog.added(batch.messageBytes)
+            continuation.yield(batch)
+        case .handler(let handler):
+            handler(batch.events[...])
+        }
     }
 }

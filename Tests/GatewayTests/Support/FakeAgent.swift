@@ -81,8 +81,8 @@ final class ControlListener: Sendable {
     private let messages = Mutex<[String]>([])
 
     init(redis: RedisServer, agent: String) async throws {
-        subscriber = RedisSubscriber(configuration: redis.configuration(), logger: testLogger)
-        let events = subscriber.events
+        let events: RedisSubscriberEvents
+        (subscriber, events) = RedisSubscriber.withEvents(configuration: redis.configuration(), logger: testLogger)
         Task { [weak self] in
             for await event in events {
                 if case .message(_, let payload) = event { self?.messages.withLock { $0.append(String(buffer: payload)) } }
