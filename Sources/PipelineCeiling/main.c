@@ -83,6 +83,7 @@ static redisContext *connect_redis(const char *host, int port) {
 // `ClientOutbox.batchLimit`, of the lines that one read of its Redis socket brought.
 enum {
     relay_read_bytes = 128 << 10, // as the gateway's `HiredisContext` reads
+    relay_feed_bytes = 4096,
     relay_frame_bytes = 256 << 10,
 };
 static const char line_frame_head[] = "{\"type\":\"log.line\",\"data\":";
@@ -195,10 +196,18 @@ static void *run_relay(void *argument) {
     while (relay->relayed < relay->expected) {
         ssize_t count = read(redis->fd, input, relay_read_bytes);
         if (count <= 0) break;
-        if (redisReaderFeed(redis->reader, input, (size_t)count) != REDIS_OK) fail("bad reply from Redis");
+        // Fed a part at a time, as the gateway's `HiredisContext` does: after each reply, once
+        // 1 KiB is parsed, hiredis moves what it has not parsed to the front of its buffer.
+        size_t fed = 0;
         void *message;
         for (;;) {
             if (redisGetReplyFromReader(redis, &message) != REDIS_OK) fail("bad reply from Redis");
+            if (!message && fed < (size_t)count) {
+                size_t part = (size_t)count - fed < relay_feed_bytes ? (size_t)count - fed : relay_feed_bytes;
+                if (redisReaderFeed(redis->reader, input + fed, part) != REDIS_OK) fail("bad reply from Redis");
+                fed += part;
+                continue;
+            }
             if (!message) break;
             reply = message;
             if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply->element[2]->type == REDIS_REPLY_STRING) {
