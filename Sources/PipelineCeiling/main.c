@@ -79,8 +79,9 @@ static redisContext *connect_redis(const char *host, int port) {
 
 // MARK: - Relay: the gateway's work, from the channel to a WebSocket client
 
-// What the relay sends: `log.lines` frames of at most this many bytes, as the gateway's
-// `ClientOutbox.batchLimit`, of the lines that one read of its Redis socket brought.
+// What the relay sends: a `log.lines` frame of the lines that one read of its Redis socket
+// brought, of at most this many bytes (the gateway's `ClientOutbox.batchLimit` bounds the
+// lines it puts in one frame by their frames' bytes, to the same amount).
 enum {
     relay_read_bytes = 128 << 10, // as the gateway's `HiredisContext` reads
     relay_feed_bytes = 4096,
@@ -168,6 +169,7 @@ static void relay_message(struct relay *relay, struct outgoing *frame, const cha
     if (seq <= relay->last_seq) return;
     relay->last_seq = seq;
     size_t object_length = length - head - 1;
+    if (frame->head_length + object_length + 4 > relay_frame_bytes) fail("a line of %zu bytes", object_length);
     if (frame->used + object_length + 4 > relay_frame_bytes) send_frame(relay, frame);
     if (frame->lines > 0) frame->bytes[frame->used++] = ',';
     memcpy(frame->bytes + frame->used, payload + head, object_length);

@@ -193,7 +193,11 @@ struct RedisClientTests {
         let server = try await RedisServer()
         let client = RedisClient(configuration: server.configuration(), logger: testLogger)
         let received = Mutex<[RedisSubscriberEvent]>([])
-        let subscriber = client.makeSubscriber { events in received.withLock { $0.append(contentsOf: events) } }
+        let calledInATask = Mutex(false)
+        let subscriber = client.makeSubscriber { events in
+            if withUnsafeCurrentTask(body: { $0 != nil }) { calledInATask.withLock { $0 = true } }
+            received.withLock { $0.append(contentsOf: events) }
+        }
         defer {
             subscriber.close()
             client.close()
@@ -213,6 +217,13 @@ struct RedisClientTests {
             Issue.record("the handler is told the connection was lost before it is told it is back: \(changes)")
             return
         }
+        // Subscribed again: a message published now reaches the handler.
+        let after = RedisSubscriberEvent.message(channel: "numbers", payload: ByteBuffer(string: "after"))
+        #expect(try await eventually {
+            _ = try? await client.send(RedisCommand("PUBLISH", "numbers", "after"))
+            return received.withLock { $0.contains(after) }
+        })
+        #expect(!calledInATask.withLock { $0 }, "called on the connection's I/O thread, never in a task")
     }
 
     @Test func subscribeAndUnsubscribeAtAnyTime() async throws {

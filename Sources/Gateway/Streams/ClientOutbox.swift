@@ -5,7 +5,7 @@ import Shared
 import Synchronization
 
 /// The outbound side of one log WebSocket: a queue bounded in bytes, filled
-/// by the Redis reader (live frames) and by the session (replies), drained by
+/// by the Redis subscriber's thread (live frames, through `FrameRouter`) and by the session (replies), drained by
 /// the connection's `LogSocketHandler` on its event loop.
 ///
 /// Nobody ever waits for a client here: when the queue is full, that
@@ -46,7 +46,7 @@ final class ClientOutbox: Sendable {
         var last: LinePosition?
     }
 
-    /// Consecutive frames of one stream, as the Redis reader hands them over.
+    /// Consecutive frames of one stream, as `FrameRouter` hands them over.
     struct Run: Sendable {
         var stream: StreamKey
         var frames: [StreamFrame]
@@ -134,8 +134,8 @@ final class ClientOutbox: Sendable {
         writer?()
     }
 
-    /// Live frames from the streams' Redis channels, in order (called by the Redis
-    /// reader, never blocks): one lock and at most one writer wake-up for them all,
+    /// Live frames from the streams' Redis channels, in order (called by `FrameRouter` on
+    /// the subscriber's thread, never blocks): one lock and at most one writer wake-up for them all,
     /// and one look-up of its subscription per run of a stream's frames.
     func deliver(_ runs: [Run]) {
         let (writer, dropped) = state.withLock { state in

@@ -4,7 +4,7 @@
 /// An ASCII epoch of up to 16 bytes (the agent's are 16 hex digits) is held in
 /// two words. As a `String` it would be one byte too long for Swift to store
 /// inline, so every line of a stream would share one string object and copying
-/// a line between the Redis reader and the connections' event loops would
+/// a line between the Redis subscriber's thread and the connections' event loops would
 /// retain and release that one object from several threads at once.
 struct Epoch: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     private enum Storage: Hashable, Sendable {

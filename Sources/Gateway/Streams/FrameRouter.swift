@@ -7,7 +7,8 @@ import Synchronization
 /// `route` is the subscriber's handler: it runs on the subscriber connection's I/O
 /// thread, so a read's frames reach the outboxes with no task in between. It hands
 /// each frame, read once, to the outboxes of that stream's clients and never waits
-/// for a client. What a reconnect needs done asynchronously (the recovery) goes to
+/// for a client: only for an outbox's lock, which its holders keep briefly (the
+/// longest: merging a subscription's history window). What a reconnect needs done asynchronously (the recovery) goes to
 /// the hub through `reconnections`.
 final class FrameRouter: Sendable {
     /// The outboxes whose live frames are held back since Redis came back, with their tickets.
@@ -36,6 +37,11 @@ final class FrameRouter: Sendable {
         self.keys = keys
         self.metrics = metrics
         (reconnections, reconnected) = AsyncStream.makeStream(of: Recovery.self)
+    }
+
+    /// Ends `reconnections`, once the subscriber is closed.
+    func finish() {
+        reconnected.finish()
     }
 
     // MARK: Connections

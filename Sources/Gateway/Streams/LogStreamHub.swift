@@ -22,7 +22,6 @@ final class LogStreamHub: Service, Sendable {
     private let keys: RedisKeys
     private let subscriber: RedisSubscriber
     private let lifecycle: StreamLifecycle
-    private let logger: Logger
     /// This gateway among all, as its references name it.
     let instanceID: String
     private let router: FrameRouter
@@ -32,7 +31,6 @@ final class LogStreamHub: Service, Sendable {
         self.keys = keys
         self.settings = settings
         self.metrics = metrics
-        self.logger = logger
         fleet = FleetDirectory(redis: redis, keys: keys)
         let router = FrameRouter(keys: keys, metrics: metrics)
         self.router = router
@@ -50,6 +48,7 @@ final class LogStreamHub: Service, Sendable {
             await closeConnections()
             await awaitCompletion(of: await lifecycle.releaseAll(), atMost: .seconds(1))
             subscriber.close()
+            router.finish()
             group.cancelAll()
         }
     }
@@ -106,11 +105,11 @@ final class LogStreamHub: Service, Sendable {
 
     // MARK: Redis outages
 
+    /// Each recovery runs on its own: shutdown does not wait for one, whose Redis commands
+    /// could take their timeout when Redis is going down again.
     private func recoverAfterReconnects() async {
-        await withDiscardingTaskGroup { group in
-            for await recovery in router.reconnections {
-                group.addTask { await self.recover(recovery) }
-            }
+        for await recovery in router.reconnections {
+            Task { await recover(recovery) }
         }
     }
 

@@ -9,9 +9,10 @@ public struct RedisConfiguration: Sendable {
     public var reconnectBackoff: Backoff
     /// How often an idle subscriber connection checks with `PING` that Redis still answers.
     public var subscriberPingInterval: Duration
-    /// How many bytes of messages a subscriber holds for a consumer that falls
+    /// How many bytes of messages a subscriber holds for a consumer task that falls
     /// behind before it drops the connection (reporting `.disconnected`) and
-    /// reconnects once the consumer has caught up halfway.
+    /// reconnects once the consumer has caught up halfway. (A subscriber's handler
+    /// runs before the next read, so it is never behind.)
     public var subscriberBacklogLimit: Int
 
     public init(

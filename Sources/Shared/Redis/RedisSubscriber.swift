@@ -12,8 +12,10 @@ public final class RedisSubscriber: Sendable {
 
     /// A subscriber whose events are handed to `handler` on its connection's I/O thread,
     /// in order, a read of the socket at a time: a consumer that only routes messages
-    /// elsewhere then costs no task wake-up per read. `handler` must return quickly and
-    /// never wait: the connection reads nothing meanwhile.
+    /// elsewhere then costs no task wake-up per read. `handler` must return quickly: brief
+    /// locks, no I/O and no waiting for a task, since the connection reads nothing (and
+    /// answers no command) meanwhile. A handler is never behind, so `subscriberBacklogLimit`
+    /// does not apply to it.
     public convenience init(
         configuration: RedisConfiguration,
         logger: Logger,
