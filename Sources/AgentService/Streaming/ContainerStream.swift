@@ -48,14 +48,13 @@ struct ContainerStream {
             logger[metadataKey: "container"] = "\(container)"
             return logger
         }()
+        let redis = publisher.redis.configuration
+        let appendCommand: @Sendable (RedisBulkArguments, StreamPosition, String) -> RedisCommand = { [publisher, container] frames, position, sha in
+            publisher.appendCommand(frames, upTo: position, of: container, scriptSHA: sha)
+        }
         var followed = try await runOnDedicatedThread(named: "log-follower") { cancellation in
             try LogFollower(
-                request: request,
-                encoder: encoder,
-                redis: publisher.redis.configuration,
-                appendCommand: { frames, position, sha in publisher.appendCommand(frames, upTo: position, of: container, scriptSHA: sha) },
-                cancellation: cancellation,
-                logger: followerLogger
+                request: request, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: followerLogger
             ).run()
         }
 
@@ -65,28 +64,12 @@ struct ContainerStream {
         let after = try await docker.inspect(container.rawValue)
         guard !after.running else { return .interrupted }
         try followed.finish()
-        while followed.hasDecodedLines {
-            var last = RedisBulkArguments()
-            followed.encode(into: &last, maxLines: LogFollower.maxBatchLines, maxBytes: LogFollower.maxBatchBytes)
-            if last.count > 0 { try await publish(last, upTo: followed.position) }
-        }
-        return .containerStopped(reason: "container \(after.state)")
-    }
-
-    /// Writes the lines a stopped container's log ended with; retried as `LogFollower` retries a batch.
-    private func publish(_ frames: RedisBulkArguments, upTo position: StreamPosition) async throws {
-        var failures = 0
-        while true {
-            do {
-                return try await publisher.append(frames, upTo: position, of: container)
-            } catch {
-                try Task.checkCancellation()
-                if failures == 0 {
-                    logger.warning("cannot write log lines to Redis, retrying", metadata: ["container": "\(container)", "error": "\(error)"])
-                }
-                try await Task.sleep(for: Backoff().delay(attempt: failures))
-                failures += 1
+        if followed.hasDecodedLines {
+            let ended = followed
+            _ = try await runOnDedicatedThread(named: "log-follower") { cancellation in
+                try LogFollower(remainderOf: ended, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: followerLogger).run()
             }
         }
+        return .containerStopped(reason: "container \(after.state)")
     }
 }

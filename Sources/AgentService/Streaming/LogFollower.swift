@@ -9,7 +9,8 @@ import Shared
 /// so a busy stream's lines pass no hand-off between threads on their way.
 ///
 /// One batch is in Redis's hands at a time, so batches apply in `seq` order and a
-/// failed one is retried, never skipped, before any later one. Meanwhile the next
+/// failed one is retried, never skipped, before any later one. A follower made for
+/// the `remainderOf` an ended log only writes what its encoder still holds. Meanwhile the next
 /// batch fills from Docker up to `maxBatchLines`; then reading waits, and Docker
 /// keeps the lines in its log file.
 final class LogFollower {
@@ -27,7 +28,8 @@ final class LogFollower {
     /// A read this large is followed by the next at once: Docker is likely blocked on a full socket.
     static let largeRead = 64 << 10
 
-    private let docker: DockerLogSocket
+    /// The log's socket; nil for the remainder of an ended log.
+    private let docker: DockerLogSocket?
     private let redisConfiguration: RedisConfiguration
     /// The script call that appends a batch, given its frames, the position after them
     /// and the script's digest (`appendLines`, loaded on each new connection).
@@ -55,7 +57,7 @@ final class LogFollower {
     private var failures = 0
 
     /// Opens the log (blocking up to Docker's head timeout); throws as `DockerLogSocket` does.
-    init(
+    convenience init(
         request: DockerLogRequest,
         encoder: LogLineEncoder,
         redis: RedisConfiguration,
@@ -63,7 +65,32 @@ final class LogFollower {
         cancellation: ThreadWakeup,
         logger: Logger
     ) throws {
-        docker = try DockerLogSocket(request, cancellation: cancellation)
+        let docker = try DockerLogSocket(request, cancellation: cancellation)
+        self.init(docker: docker, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: logger)
+    }
+
+    /// Writes the lines `encoder` still holds of a log that has ended (a stopped
+    /// container's unfinished last line, after `finish()`), as any batch is written.
+    convenience init(
+        remainderOf encoder: LogLineEncoder,
+        redis: RedisConfiguration,
+        appendCommand: @escaping (RedisBulkArguments, StreamPosition, String) -> RedisCommand,
+        cancellation: ThreadWakeup,
+        logger: Logger
+    ) {
+        self.init(docker: nil, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: logger)
+    }
+
+    private init(
+        docker: DockerLogSocket?,
+        encoder: LogLineEncoder,
+        redis: RedisConfiguration,
+        appendCommand: @escaping (RedisBulkArguments, StreamPosition, String) -> RedisCommand,
+        cancellation: ThreadWakeup,
+        logger: Logger
+    ) {
+        self.docker = docker
+        isLogEnded = docker == nil
         self.encoder = encoder
         self.redisConfiguration = redis
         self.appendCommand = appendCommand
@@ -159,17 +186,18 @@ final class LogFollower {
     /// reply, a deadline, or cancellation, and handles it.
     private func waitAndHandleIO() throws {
         let now = ContinuousClock.now
-        let mayRead = !isLogEnded && !encoder.hasDecodedLines && batch.count < Self.maxBatchLines
-        if mayRead, nextRead <= now, docker.canReadWithoutWaiting {
-            return try readDocker()
+        // The log's socket, while it may be read (now, or once the read pacing allows).
+        let readable = isLogEnded || encoder.hasDecodedLines || batch.count >= Self.maxBatchLines ? nil : docker
+        if let readable, nextRead <= now, readable.canReadWithoutWaiting {
+            return try read(readable)
         }
         var deadlines: [ContinuousClock.Instant] = []
-        if mayRead, nextRead > now { deadlines.append(nextRead) }
+        if readable != nil, nextRead > now { deadlines.append(nextRead) }
         if unapplied == nil, batch.count > 0 { deadlines.append(nextBatch) }
         if unapplied != nil { deadlines.append(replyDeadline ?? nextAttempt) }
 
         var descriptors = [pollfd(fd: cancellation.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        let dockerIndex = mayRead && nextRead <= now ? append(docker.fileDescriptor, to: &descriptors) : nil
+        let dockerIndex = readable.flatMap { nextRead <= now ? append($0.fileDescriptor, to: &descriptors) : nil }
         var redisIndex: Int?
         if replyDeadline != nil, let redis { redisIndex = append(redis.connection.fileDescriptor, to: &descriptors) }
 
@@ -187,14 +215,14 @@ final class LogFollower {
         }
         if descriptors[0].revents != 0 { throw CancellationError() }
         if let redisIndex, descriptors[redisIndex].revents != 0 { readReply() }
-        if let dockerIndex, descriptors[dockerIndex].revents != 0 { try readDocker() }
+        if let readable, let dockerIndex, descriptors[dockerIndex].revents != 0 { try read(readable) }
         if let replyDeadline, ContinuousClock.now >= replyDeadline {
             // Replies on this connection can no longer be matched to commands: start afresh.
             redisFailed(RedisError.timeout(redisConfiguration.commandTimeout))
         }
     }
 
-    private func readDocker() throws {
+    private func read(_ docker: DockerLogSocket) throws {
         var chunk = ByteBuffer()
         guard try docker.read(into: &chunk) else {
             isLogEnded = true

@@ -29,13 +29,9 @@ struct StreamPublisher: Sendable {
         )
     }
 
-    /// Appends `frames` (encoded `log.line` frames, oldest first) and saves `position`, which must include them.
-    func append(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID) async throws {
-        _ = try await redis.run(RedisScript.appendLines, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
-    }
-
-    /// `append` as one command, for a writer with a connection of its own (`LogFollower`),
-    /// which loaded the script on it and got `scriptSHA`.
+    /// The script call that appends `frames` (encoded `log.line` frames, oldest first) and
+    /// saves `position`, which must include them: for a writer with a connection of its own
+    /// (`LogFollower`), which loaded the script on it and got `scriptSHA`.
     func appendCommand(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID, scriptSHA: String) -> RedisCommand {
         RedisScript.appendLines.command(sha: scriptSHA, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
     }
