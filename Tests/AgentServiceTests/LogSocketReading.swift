@@ -22,11 +22,8 @@ extension DockerLogSocket {
             onOpen()
             var body: [UInt8] = []
             while true {
-                if !socket.canReadWithoutWaiting {
-                    try DockerLogSocket.waitUntilReadable(socket.fileDescriptor, cancellation: cancellation, deadline: .distantFuture)
-                }
                 var chunk = ByteBuffer()
-                guard try socket.read(into: &chunk) else { return body }
+                guard try socket.read(into: &chunk, cancellation: cancellation, deadline: .distantFuture) else { return body }
                 onRead(Array(chunk.readableBytesView))
                 body += chunk.readableBytesView
             }

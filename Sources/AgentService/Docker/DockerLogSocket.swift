@@ -83,14 +83,20 @@ final class DockerLogSocket {
         return true
     }
 
+    /// `read`, after waiting for the socket when it must: until `deadline`, or until
+    /// `cancellation` is signalled (then it throws `CancellationError`).
+    func read(into buffer: inout ByteBuffer, cancellation: ThreadWakeup, deadline: NIODeadline) throws -> Bool {
+        if !canReadWithoutWaiting {
+            try Self.waitUntilReadable(fileDescriptor, cancellation: cancellation, deadline: deadline)
+        }
+        return try read(into: &buffer)
+    }
+
     /// Docker's explanation of a refusal: what is left of the body, up to `DockerHTTP.maximumErrorBodySize`.
     private func errorBody(cancellation: ThreadWakeup, deadline: NIODeadline) throws -> ByteBuffer {
         var body = ByteBuffer()
         while body.readableBytes < DockerHTTP.maximumErrorBodySize {
-            if !canReadWithoutWaiting {
-                try Self.waitUntilReadable(fileDescriptor, cancellation: cancellation, deadline: deadline)
-            }
-            guard try read(into: &body) else { break }
+            guard try read(into: &body, cancellation: cancellation, deadline: deadline) else { break }
         }
         return body
     }
@@ -123,7 +129,7 @@ final class DockerLogSocket {
 
     /// Waits until `descriptor` is readable; throws `CancellationError` once `cancellation`
     /// is signalled, and a timeout at `deadline`.
-    static func waitUntilReadable(_ descriptor: Int32, cancellation: ThreadWakeup, deadline: NIODeadline) throws {
+    private static func waitUntilReadable(_ descriptor: Int32, cancellation: ThreadWakeup, deadline: NIODeadline) throws {
         var descriptors = [
             pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: cancellation.fileDescriptor, events: Int16(POLLIN), revents: 0),
