@@ -4,16 +4,16 @@
 // It does the work SPEC asks of the pipeline for a line and no more, in three threads: one
 // follows a container's log from the Docker API as the agent does (HTTP/1.0, timestamps, a
 // 0.5 ms pause after each read under 64 KiB, batches of at most 1000 lines at least 4 ms
-// apart, each written with the agent's own script by EVALSHA, pipelined); one relays the
+// apart, each written as the agent's MULTI/EXEC transaction, pipelined); one relays the
 // stream's channel as a gateway does (each read of its Redis socket, up to 128 KiB, becomes
 // one `log.lines` WebSocket message to the client over loopback TCP, after each line's seq
 // and epoch are read); and one is the client, counting the lines of those messages. What a
 // line costs here is Docker's, Redis's, the kernel's and what minimal C code spends.
 //
 // It reads Docker's multiplexed stream only: the container must run without a TTY, as the
-// bench's do. SCRIPT_SHA is the digest of `RedisScript.appendLines`, loaded by the caller.
+// bench's do.
 //
-// usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES
+// usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT LINES
 // Prints one line: received=N seconds=S follower_cpu=S relay_cpu=S client_cpu=S, where
 // seconds run from the first message the client received to the last. Exits 1 on any
 // error, with a message.
@@ -41,6 +41,8 @@ enum {
     frame_overhead = 512,
     max_frame_bytes = max_message_bytes * 6 + frame_overhead, // every byte escaped as \u00XX at worst
     batch_buffer_bytes = 8 << 20,
+    // Each frame twice (in LPUSH and in its PUBLISH), with the commands' heads.
+    transaction_buffer_bytes = 2 * batch_buffer_bytes + max_batch_lines * 128 + 4096,
     read_buffer_bytes = 1 << 20,
     large_read_bytes = 64 * 1024,
 };
@@ -305,7 +307,7 @@ static int listen_loopback(void) {
     return listener;
 }
 
-// MARK: - Follower: Docker's log → log.line frames → the agent's script, one call per batch
+// MARK: - Follower: Docker's log → log.line frames → the agent's transaction, one per batch
 
 struct batch {
     char *frames; // frame after frame; their lengths are in `lengths`
@@ -318,7 +320,6 @@ struct batch {
 
 struct follower {
     redisContext *redis;
-    const char *script_sha;
     const char *container;
     char history_key[256], meta_key[256], channel[256];
     // What every frame of the stream holds between its seq and its timestamp's value, made
@@ -326,6 +327,7 @@ struct follower {
     char after_seq[256];
     size_t after_seq_length;
     struct batch batch;
+    char *transaction; // the batch's MULTI … EXEC, as sent
     long replies_pending;
 };
 
@@ -387,7 +389,7 @@ static void collect_replies(struct follower *follower, int wait_for_all) {
         if (redisGetReplyFromReader(follower->redis, &message) != REDIS_OK) fail("bad reply from Redis");
         if (message) {
             redisReply *reply = message;
-            if (reply->type == REDIS_REPLY_ERROR) fail("the script failed: %s", reply->str);
+            if (reply->type == REDIS_REPLY_ERROR) fail("Redis refused the batch: %s", reply->str);
             freeReplyObject(reply);
             follower->replies_pending--;
             continue;
@@ -399,34 +401,57 @@ static void collect_replies(struct follower *follower, int wait_for_all) {
     }
 }
 
-// Sends the batch with the agent's script (KEYS and ARGV as StreamPublisher sends them) without waiting for its reply.
+static size_t append_bulk(char *out, const char *bytes, size_t length) {
+    size_t used = (size_t)sprintf(out, "$%zu\r\n", length);
+    memcpy(out + used, bytes, length);
+    memcpy(out + used + length, "\r\n", 2);
+    return used + length + 2;
+}
+
+// Sends the batch as the agent's `StreamAppender` does (MULTI, LPUSH of the frames, a PUBLISH
+// per frame, LTRIM, HSET of meta, two EXPIREs, EXEC) without waiting for its replies.
 static void send_batch(struct follower *follower) {
     struct batch *batch = &follower->batch;
     if (batch->count == 0) return;
-    enum { fixed_arguments = 12 };
-    const char *arguments[fixed_arguments + max_batch_lines];
-    size_t lengths[fixed_arguments + max_batch_lines];
-    char seq[32];
-    snprintf(seq, sizeof seq, "%ld", batch->seq);
-    const char *fixed[fixed_arguments] = {
-        "EVALSHA", follower->script_sha, "3", follower->history_key, follower->meta_key, follower->channel,
-        "1000", "86400", epoch, seq, batch->newest_timestamp, "1",
-    };
-    for (int index = 0; index < fixed_arguments; index++) {
-        arguments[index] = fixed[index];
-        lengths[index] = strlen(fixed[index]);
-    }
+    char *out = follower->transaction;
+    size_t used = (size_t)sprintf(out, "*1\r\n$5\r\nMULTI\r\n*%d\r\n$5\r\nLPUSH\r\n", batch->count + 2);
+    used += append_bulk(out + used, follower->history_key, strlen(follower->history_key));
     size_t offset = 0;
     for (int index = 0; index < batch->count; index++) {
-        arguments[fixed_arguments + index] = batch->frames + offset;
-        lengths[fixed_arguments + index] = batch->lengths[index];
+        used += append_bulk(out + used, batch->frames + offset, batch->lengths[index]);
         offset += batch->lengths[index];
     }
-    if (redisAppendCommandArgv(follower->redis, fixed_arguments + batch->count, arguments, lengths) != REDIS_OK) fail("out of memory");
-    follower->replies_pending++;
-    int done = 0;
-    while (!done) {
-        if (redisBufferWrite(follower->redis, &done) != REDIS_OK) fail("writing to Redis: %s", follower->redis->errstr);
+    char publish_head[320];
+    size_t publish_head_length = (size_t)sprintf(publish_head, "*3\r\n$7\r\nPUBLISH\r\n");
+    publish_head_length += append_bulk(publish_head + publish_head_length, follower->channel, strlen(follower->channel));
+    offset = 0;
+    for (int index = 0; index < batch->count; index++) {
+        memcpy(out + used, publish_head, publish_head_length);
+        used += publish_head_length;
+        used += append_bulk(out + used, batch->frames + offset, batch->lengths[index]);
+        offset += batch->lengths[index];
+    }
+    char seq[32];
+    snprintf(seq, sizeof seq, "%ld", batch->seq);
+    const char *commands[][11] = {
+        {"LTRIM", follower->history_key, "0", "999"},
+        {"HSET", follower->meta_key, "epoch", epoch, "seq", seq, "lastTimestamp", batch->newest_timestamp, "lastTimestampCount", "1"},
+        {"EXPIRE", follower->history_key, "86400"},
+        {"EXPIRE", follower->meta_key, "86400"},
+        {"EXEC"},
+    };
+    for (size_t command = 0; command < sizeof commands / sizeof commands[0]; command++) {
+        int count = 0;
+        while (count < 11 && commands[command][count]) count++;
+        used += (size_t)sprintf(out + used, "*%d\r\n", count);
+        for (int index = 0; index < count; index++) used += append_bulk(out + used, commands[command][index], strlen(commands[command][index]));
+    }
+    // MULTI's +OK, a +QUEUED for each of the count + 5 commands, EXEC's array.
+    follower->replies_pending += batch->count + 7;
+    for (size_t written = 0; written < used;) {
+        ssize_t count = write(follower->redis->fd, out + written, used - written);
+        if (count <= 0) fail("writing to Redis: %s", strerror(errno));
+        written += (size_t)count;
     }
     batch->count = 0;
     batch->used = 0;
@@ -499,22 +524,22 @@ static void follow(struct follower *follower, const char *socket_path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT SCRIPT_SHA LINES\n");
+    if (argc != 6) {
+        fprintf(stderr, "usage: tailgate-pipeline-ceiling DOCKER_SOCKET CONTAINER_ID REDIS_HOST REDIS_PORT LINES\n");
         return 2;
     }
     const char *socket_path = argv[1], *host = argv[3];
     int port = atoi(argv[4]);
-    long lines = atol(argv[6]);
+    long lines = atol(argv[5]);
     size_t container_length = strlen(argv[2]);
     if (port <= 0 || lines <= 0 || container_length == 0 || container_length > 128) fail("bad arguments");
     if (strspn(argv[2], "0123456789abcdef") != container_length) fail("a container id is hex: %s", argv[2]);
 
     static struct follower follower;
     follower.container = argv[2];
-    follower.script_sha = argv[5];
     follower.batch.frames = malloc(batch_buffer_bytes);
-    if (!follower.batch.frames) fail("out of memory");
+    follower.transaction = malloc(transaction_buffer_bytes);
+    if (!follower.batch.frames || !follower.transaction) fail("out of memory");
     snprintf(follower.history_key, sizeof follower.history_key, "tailgate:history:{%s:%s}", agent_id, follower.container);
     snprintf(follower.meta_key, sizeof follower.meta_key, "tailgate:meta:{%s:%s}", agent_id, follower.container);
     snprintf(follower.channel, sizeof follower.channel, "tailgate:logs:{%s:%s}", agent_id, follower.container);

@@ -175,9 +175,13 @@ struct AgentIntegrationTests {
         }
     }
 
-    /// A stream's thread keeps the script's digest of its connection; Redis forgetting the
-    /// script (`SCRIPT FLUSH`, `NOSCRIPT`) costs a reload, no line.
-    @Test func keepsPublishingEveryLineAfterRedisForgetsTheScript() async throws {
+    /// A batch whose replies do not come in time is sent again on a new connection, after a
+    /// check that it is not in Redis already. Redis stalls past the agent's 5 s reply timeout:
+    /// `CLIENT PAUSE … WRITE` holds the transaction's `EXEC`, and drops it with its closed
+    /// connection; `DEBUG SLEEP` stalls all of Redis, which then applies the first sending
+    /// and loses its reply. Either way no line is lost, and none repeated.
+    @Test(arguments: [["CLIENT", "PAUSE", "6500", "WRITE"], ["DEBUG", "SLEEP", "6"]])
+    func keepsEveryLineOnceWhenRedisStallsPastTheReplyTimeout(stall: [String]) async throws {
         let harness = try await AgentHarness()
         try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
             let container = try ContainerID(id)
@@ -185,13 +189,17 @@ struct AgentIntegrationTests {
             try await harness.watch(container)
             #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= 5 })
 
-            try await harness.redis.send(RedisCommand("SCRIPT", "FLUSH"))
-            let countAtFlush = recorder.lines.count
-            #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= countAtFlush + 20 }, "agent log:\n\(harness.agentLog)")
+            let countAtStall = recorder.lines.count
+            async let stalled = harness.redisServer.cli(stall)
+            #expect(await harness.eventually(within: .seconds(30)) { recorder.lines.count >= countAtStall + 400 }, "agent log:\n\(harness.agentLog)")
+            _ = try await stalled
             let lines = recorder.lines
-            #expect(lines.map(\.seq) == Array(lines[0].seq..<(lines[0].seq + lines.count)), "no line lost or repeated")
+            #expect(lines.map(\.seq) == Array(lines[0].seq..<(lines[0].seq + lines.count)), "on the channel, no line lost or repeated")
             #expect(lines.map(\.message) == lines.indices.map { "tick \(Int(lines[0].message.dropFirst(5))! + $0)" })
-            #expect(harness.agentLog.contains("NOSCRIPT"), "the flush was met, and survived")
+            let history = try await harness.history(container).reversed().map(\.seq)
+            #expect(history == Array(history[0]..<(history[0] + history.count)), "in the history, no line lost or repeated")
+            #expect(harness.agentLog.contains("cannot write log lines to Redis"), "the stall was met")
+            #expect(harness.agentLog.contains("writing log lines to Redis again"), "and survived")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Shared
 import Testing
+import TestSupport
 @testable import AgentService
 
 /// The pure parts a `LogFollower` is made of: the answer head it reads, the encoder
@@ -140,5 +141,56 @@ struct LogLineEncoderTests {
         let now = ContinuousClock.now
         #expect(LogFollower.nextRead(afterReading: 100, at: now) == now + LogFollower.busyReadInterval)
         #expect(LogFollower.nextRead(afterReading: LogFollower.largeRead, at: now) == now)
+    }
+}
+
+/// A batch's transaction, applied to a real Redis, and the check that tells whether a batch is in.
+struct StreamAppenderTests {
+    static let appender = StreamAppender(
+        historyKey: "h", metaKey: "m", channel: "c", historySize: 3, retention: .seconds(60)
+    )
+
+    static func position(seq: Int, epoch: String = "e1") -> StreamPosition {
+        StreamPosition(seq: seq, epoch: epoch, newestTimestamp: DockerTimestamp("2024-05-01T10:00:00.000000001Z"), linesAtNewestTimestamp: 2)
+    }
+
+    @Test func aBatchGoesIntoTheTrimmedHistoryNewestFirstAndIntoMeta() async throws {
+        let server = try await RedisServer()
+        let connection = try BlockingRedisConnection(configuration: server.configuration())
+        var frames = RedisBulkArguments()
+        for index in 1...4 { frames.append(Array("frame \(index)".utf8)) }
+        let transaction = Self.appender.transaction(frames, upTo: Self.position(seq: 4))
+        try connection.write(transaction)
+
+        var replies: [RESPValue] = []
+        while replies.count < transaction.replyCount {
+            try connection.readAvailable()
+            while let reply = try connection.nextReply() { replies.append(reply) }
+        }
+        #expect(transaction.replyCount == 4 + 7, "MULTI, LPUSH, a PUBLISH per frame, LTRIM, HSET, two EXPIREs, EXEC")
+        guard case .array(let results) = replies.last else {
+            Issue.record("EXEC answered \(String(describing: replies.last))")
+            return
+        }
+        #expect(results.count == 4 + 5)
+        let history = try connection.roundTrip(RedisCommand("LRANGE", "h", "0", "-1")).array().map { try $0.string() }
+        #expect(history == ["frame 4", "frame 3", "frame 2"])
+        let meta = try connection.roundTrip(RedisCommand("HMGET", "m", "epoch", "seq", "lastTimestamp", "lastTimestampCount")).array().map { try $0.string() }
+        #expect(meta == ["e1", "4", "2024-05-01T10:00:00.000000001Z", "2"])
+        #expect(try connection.roundTrip(RedisCommand("TTL", "h")).int() > 0)
+        #expect(try connection.roundTrip(RedisCommand("TTL", "m")).int() > 0)
+        #expect(try StreamAppender.hasApplied(connection.roundTrip(Self.appender.savedPosition), upTo: Self.position(seq: 4)))
+    }
+
+    @Test func aBatchIsInWhenMetaHasItsEpochAndItsSeqOrLater() throws {
+        func meta(_ epoch: String?, _ seq: String?) -> RESPValue {
+            .array([epoch.map { .bulkString(ByteBuffer(string: $0)) } ?? .null, seq.map { .bulkString(ByteBuffer(string: $0)) } ?? .null])
+        }
+        #expect(try StreamAppender.hasApplied(meta("e1", "10"), upTo: Self.position(seq: 10)))
+        #expect(try StreamAppender.hasApplied(meta("e1", "12"), upTo: Self.position(seq: 10)))
+        #expect(try !StreamAppender.hasApplied(meta("e1", "9"), upTo: Self.position(seq: 10)))
+        #expect(try !StreamAppender.hasApplied(meta("e0", "12"), upTo: Self.position(seq: 10)), "another history")
+        #expect(try !StreamAppender.hasApplied(meta(nil, nil), upTo: Self.position(seq: 10)), "no meta: expired or never written")
+        #expect(throws: RedisError.self) { try StreamAppender.hasApplied(.error("WRONGTYPE"), upTo: Self.position(seq: 10)) }
     }
 }

@@ -119,6 +119,32 @@ struct RedisClientTests {
         #expect(stored.last == .bulkString(ByteBuffer(string: "line 4999\r\n\0")))
     }
 
+    @Test func transactionAppliesThousandsOfCommandsAndAnswersEach() async throws {
+        let server = try await RedisServer()
+        let connection = try BlockingRedisConnection(configuration: server.configuration())
+        var frames = RedisBulkArguments()
+        for index in 0..<3000 { frames.append(Array("line \(index)\r\n\0".utf8)) }
+        var transaction = RedisTransaction()
+        transaction.append("RPUSH", ["lines"], trailing: frames)
+        transaction.append("SADD", ["set"], forEachOf: frames)
+        let ended = transaction.ended()
+        try connection.write(ended)
+
+        var replies: [RESPValue] = []
+        while replies.count < ended.replyCount {
+            try connection.readAvailable()
+            while let reply = try connection.nextReply() { replies.append(reply) }
+        }
+        #expect(replies.count == 3003)
+        #expect(replies.first == .simpleString("OK"))
+        #expect(replies[1..<3002].allSatisfy { $0 == .simpleString("QUEUED") })
+        #expect(replies.last == .array([.integer(3000)] + Array(repeating: .integer(1), count: 3000)))
+        #expect(try await server.cli("SCARD", "set") == "3000")
+        let stored = try connection.roundTrip(RedisCommand("LRANGE", "lines", "0", "-1")).array()
+        #expect(stored.count == 3000)
+        #expect(stored.last == .bulkString(ByteBuffer(string: "line 2999\r\n\0")))
+    }
+
     @Test func subscriberReceivesHundredThousandMessagesInOrder() async throws {
         try await withSubscriber { server, client, subscriber, stream in
             try await subscriber.subscribe(["numbers"])

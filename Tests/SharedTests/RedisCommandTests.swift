@@ -31,4 +31,43 @@ struct RedisCommandTests {
         )
         #expect(RedisCommand("RPUSH", ["list"], trailing: RedisBulkArguments()) == RedisCommand("RPUSH", "list"))
     }
+
+    @Test func transactionWrapsItsCommandsInMultiAndExecWithACommandPerArgument() {
+        var frames = RedisBulkArguments()
+        frames.append(Array("one".utf8))
+        frames.append([])
+        var transaction = RedisTransaction()
+        transaction.append("LPUSH", ["h"], trailing: frames)
+        transaction.append("PUBLISH", ["ch"], forEachOf: frames)
+        transaction.append("LTRIM", ["h", 0, 9])
+        let ended = transaction.ended()
+
+        #expect(
+            String(decoding: ended.encoded, as: UTF8.self)
+                == "*1\r\n$5\r\nMULTI\r\n"
+                + "*4\r\n$5\r\nLPUSH\r\n$1\r\nh\r\n$3\r\none\r\n$0\r\n\r\n"
+                + "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$3\r\none\r\n"
+                + "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$0\r\n\r\n"
+                + "*4\r\n$5\r\nLTRIM\r\n$1\r\nh\r\n$1\r\n0\r\n$1\r\n9\r\n"
+                + "*1\r\n$4\r\nEXEC\r\n"
+        )
+        #expect(ended.commandCount == 4)
+        #expect(ended.replyCount == 6, "MULTI's, one per command, EXEC's")
+    }
+
+    @Test func argumentsAppendedFromAnotherListKeepTheirBoundaries() {
+        var first = RedisBulkArguments()
+        first.append(Array("a".utf8))
+        var second = RedisBulkArguments()
+        second.append(Array("bb".utf8))
+        second.append(Array("ccc".utf8))
+        first.append(contentsOf: second)
+        var transaction = RedisTransaction()
+        transaction.append("ECHO", [], forEachOf: first)
+
+        #expect(
+            String(decoding: transaction.encoded, as: UTF8.self)
+                == "*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nECHO\r\n$1\r\na\r\n*2\r\n$4\r\nECHO\r\n$2\r\nbb\r\n*2\r\n$4\r\nECHO\r\n$3\r\nccc\r\n"
+        )
+    }
 }

@@ -87,6 +87,11 @@ public final class RedisServer: Sendable {
     /// Runs `redis-cli` against this server (for setup that must not use the client under test).
     @discardableResult
     public func cli(_ arguments: String...) async throws -> String {
+        try await cli(arguments)
+    }
+
+    @discardableResult
+    public func cli(_ arguments: [String]) async throws -> String {
         let authentication = password.map { ["--no-auth-warning", "-a", $0] } ?? []
         return try await ChildProcess.run("redis-cli", ["-p", "\(port)"] + authentication + arguments).output
     }

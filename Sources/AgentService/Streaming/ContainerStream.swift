@@ -49,12 +49,10 @@ struct ContainerStream {
             return logger
         }()
         let redis = publisher.redis.configuration
-        let appendCommand: @Sendable (RedisBulkArguments, StreamPosition, String) -> RedisCommand = { [publisher, container] frames, position, sha in
-            publisher.appendCommand(frames, upTo: position, of: container, scriptSHA: sha)
-        }
+        let appender = publisher.appender(of: container)
         var followed = try await runOnDedicatedThread(named: "log-follower") { cancellation in
             try LogFollower(
-                request: request, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: followerLogger
+                request: request, encoder: encoder, redis: redis, appender: appender, cancellation: cancellation, logger: followerLogger
             ).run()
         }
 
@@ -67,7 +65,7 @@ struct ContainerStream {
         if followed.hasDecodedLines {
             let ended = followed
             _ = try await runOnDedicatedThread(named: "log-follower") { cancellation in
-                try LogFollower(remainderOf: ended, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: followerLogger).run()
+                try LogFollower(remainderOf: ended, redis: redis, appender: appender, cancellation: cancellation, logger: followerLogger).run()
             }
         }
         return .containerStopped(reason: "container \(after.state)")

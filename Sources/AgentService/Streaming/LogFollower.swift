@@ -5,8 +5,8 @@ import Shared
 
 /// Follows one container's log into Redis on a thread of its own, as the C pipeline
 /// ceiling does: it reads Docker's socket, encodes the lines (`LogLineEncoder`) and
-/// writes them in batches with the append script on a Redis connection of its own,
-/// so a busy stream's lines pass no hand-off between threads on their way.
+/// writes them in batches, a transaction each (`StreamAppender`), on a Redis connection
+/// of its own, so a busy stream's lines pass no hand-off between threads on their way.
 ///
 /// One batch is in Redis's hands at a time, so batches apply in `seq` order and a
 /// failed one is retried, never skipped, before any later one. A follower made for
@@ -14,7 +14,7 @@ import Shared
 /// batch fills from Docker up to `maxBatchLines`; then reading waits, and Docker
 /// keeps the lines in its log file.
 final class LogFollower {
-    /// Lines per script call at most: large enough to amortise it, small enough not to stall Redis.
+    /// Lines per transaction at most: large enough to amortise it, small enough not to stall Redis.
     /// Under load, batches are spaced by `BatchPacing` so that they fill up.
     static let maxBatchLines = 1000
     /// A batch of long lines ends at about this size (a line may be up to 256 KiB).
@@ -31,9 +31,7 @@ final class LogFollower {
     /// The log's socket; nil for the remainder of an ended log.
     private let docker: DockerLogSocket?
     private let redisConfiguration: RedisConfiguration
-    /// The script call that appends a batch, given its frames, the position after them
-    /// and the script's digest (`appendLines`, loaded on each new connection).
-    private let appendCommand: (RedisBulkArguments, StreamPosition, String) -> RedisCommand
+    private let appender: StreamAppender
     private let cancellation: ThreadWakeup
     private let logger: Logger
     private var encoder: LogLineEncoder
@@ -46,11 +44,15 @@ final class LogFollower {
     /// Not before this may the next batch be sent.
     private var nextBatch = ContinuousClock.now
 
-    /// The connection and the append script's digest on it.
-    private var redis: (connection: BlockingRedisConnection, scriptSHA: String)?
-    /// The batch sent and not yet applied: awaiting its reply, or to be sent again.
-    private var unapplied: (frames: RedisBulkArguments, position: StreamPosition)?
-    /// When the reply to `unapplied` must have come; nil while it waits to be sent (again).
+    private var redis: BlockingRedisConnection?
+    /// The batch sent and not yet applied: awaiting its replies, or to be sent again
+    /// (then checked first when it was written before: its reply may be what was lost).
+    private var unapplied: (frames: RedisBulkArguments, position: StreamPosition, mayBeApplied: Bool)?
+    /// Replies still due to `unapplied`'s transaction; the last is `EXEC`'s.
+    private var repliesDue = 0
+    /// The first error among them: a command Redis refused to queue, the reason `EXEC` gives up.
+    private var queueError: String?
+    /// When the replies to `unapplied` must have come; nil while it waits to be sent (again).
     private var replyDeadline: ContinuousClock.Instant?
     /// Not before this is `unapplied` sent again after a failure.
     private var nextAttempt = ContinuousClock.now
@@ -61,12 +63,12 @@ final class LogFollower {
         request: DockerLogRequest,
         encoder: LogLineEncoder,
         redis: RedisConfiguration,
-        appendCommand: @escaping (RedisBulkArguments, StreamPosition, String) -> RedisCommand,
+        appender: StreamAppender,
         cancellation: ThreadWakeup,
         logger: Logger
     ) throws {
         let docker = try DockerLogSocket(request, cancellation: cancellation)
-        self.init(docker: docker, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: logger)
+        self.init(docker: docker, encoder: encoder, redis: redis, appender: appender, cancellation: cancellation, logger: logger)
     }
 
     /// Writes the lines `encoder` still holds of a log that has ended (a stopped
@@ -74,18 +76,18 @@ final class LogFollower {
     convenience init(
         remainderOf encoder: LogLineEncoder,
         redis: RedisConfiguration,
-        appendCommand: @escaping (RedisBulkArguments, StreamPosition, String) -> RedisCommand,
+        appender: StreamAppender,
         cancellation: ThreadWakeup,
         logger: Logger
     ) {
-        self.init(docker: nil, encoder: encoder, redis: redis, appendCommand: appendCommand, cancellation: cancellation, logger: logger)
+        self.init(docker: nil, encoder: encoder, redis: redis, appender: appender, cancellation: cancellation, logger: logger)
     }
 
     private init(
         docker: DockerLogSocket?,
         encoder: LogLineEncoder,
         redis: RedisConfiguration,
-        appendCommand: @escaping (RedisBulkArguments, StreamPosition, String) -> RedisCommand,
+        appender: StreamAppender,
         cancellation: ThreadWakeup,
         logger: Logger
     ) {
@@ -93,7 +95,7 @@ final class LogFollower {
         isLogEnded = docker == nil
         self.encoder = encoder
         self.redisConfiguration = redis
-        self.appendCommand = appendCommand
+        self.appender = appender
         self.cancellation = cancellation
         self.logger = logger
     }
@@ -106,7 +108,7 @@ final class LogFollower {
             encoder.encode(into: &batch, maxLines: Self.maxBatchLines, maxBytes: Self.maxBatchBytes)
             let now = ContinuousClock.now
             if unapplied == nil, batch.count > 0, isLogEnded || now >= nextBatch {
-                unapplied = (batch, encoder.position)
+                unapplied = (batch, encoder.position, mayBeApplied: false)
                 nextBatch = now + BatchPacing.pause(afterBatchOf: batch.count, maxBatchLines: Self.maxBatchLines)
                 batch = RedisBulkArguments()
             }
@@ -125,51 +127,65 @@ final class LogFollower {
     private func sendUnapplied() {
         guard let unapplied else { return }
         do {
-            if let redis, redis.connection.isStale { self.redis = nil }
-            let redis = try self.redis ?? connect()
-            self.redis = redis
-            try redis.connection.write(appendCommand(unapplied.frames, unapplied.position, redis.scriptSHA))
+            if let redis, redis.isStale { self.redis = nil }
+            let connection = try redis ?? BlockingRedisConnection(configuration: redisConfiguration)
+            redis = connection
+            if unapplied.mayBeApplied, try isApplied(unapplied.position, on: connection) {
+                return applied()
+            }
+            let transaction = appender.transaction(unapplied.frames, upTo: unapplied.position)
+            self.unapplied?.mayBeApplied = true
+            try connection.write(transaction)
+            repliesDue = transaction.replyCount
+            queueError = nil
             replyDeadline = .now + redisConfiguration.commandTimeout
         } catch {
             redisFailed(error)
         }
     }
 
-    /// A new connection, with the append script loaded: `EVALSHA` then sends a batch without
-    /// the script's source, which Redis would otherwise digest on every call (~10 % of a
-    /// one-line batch's cost there).
-    private func connect() throws(RedisError) -> (connection: BlockingRedisConnection, scriptSHA: String) {
-        let connection = try BlockingRedisConnection(configuration: redisConfiguration)
-        guard let sha = try connection.roundTrip(RedisScript.appendLines.loadCommand).string() else {
-            throw .unexpectedReply(expected: "the script's digest", got: "null")
-        }
-        return (connection, sha)
+    /// Whether a batch sent before is in Redis: its reply was lost, and its transaction
+    /// may have been applied, or may still be on its way on the old connection. The
+    /// `WATCH` makes the batch's next transaction on `connection` fail if that one lands meanwhile.
+    private func isApplied(_ position: StreamPosition, on connection: BlockingRedisConnection) throws(RedisError) -> Bool {
+        _ = try connection.roundTrip(appender.watchMeta).checked()
+        guard try StreamAppender.hasApplied(connection.roundTrip(appender.savedPosition), upTo: position) else { return false }
+        _ = try connection.roundTrip(appender.unwatch).checked()
+        return true
     }
 
     private func readReply() {
-        guard let connection = redis?.connection else { return }
+        guard let connection = redis else { return }
         do {
             try connection.readAvailable()
-            // One command is in flight, so this is its reply.
-            guard let reply = try connection.nextReply() else { return }
-            replyDeadline = nil
-            if case .error(let message) = reply {
-                redisFailed(RedisError.server(message))
-                return
+            while repliesDue > 0, let reply = try connection.nextReply() {
+                repliesDue -= 1
+                if case .error(let message) = reply, queueError == nil { queueError = message }
+                // `MULTI`'s and the queued commands' replies say nothing more than `EXEC`'s.
+                guard repliesDue == 0 else { continue }
+                replyDeadline = nil
+                switch reply {
+                case .array: applied()
+                case .null: redisFailed(RedisError.server("the batch's transaction was aborted: the stream's meta changed since WATCH"))
+                default: redisFailed(RedisError.server(queueError ?? "EXEC answered \(reply.kindDescription)"))
+                }
             }
-            if failures > 0 {
-                logger.info("writing log lines to Redis again", metadata: ["redis": "\(redisConfiguration.url)"])
-            }
-            unapplied = nil
-            failures = 0
         } catch {
             redisFailed(error)
         }
     }
 
+    private func applied() {
+        if failures > 0 {
+            logger.info("writing log lines to Redis again", metadata: ["redis": "\(redisConfiguration.url)"])
+        }
+        unapplied = nil
+        failures = 0
+    }
+
     /// The batch is sent again after a backoff, on a new connection: its replies could no
-    /// longer be matched, or Redis refused (`NOSCRIPT`; `READONLY` after a failover). A
-    /// batch whose reply was lost may have been applied; the script then skips it by its `seq`.
+    /// longer be matched, or Redis refused (`READONLY` after a failover, say). A batch
+    /// whose reply was lost may have been applied: `sendUnapplied` checks it first.
     private func redisFailed(_ error: any Error) {
         if failures == 0 {
             logger.warning("cannot write log lines to Redis, retrying", metadata: ["redis": "\(redisConfiguration.url)", "error": "\(error)"])
@@ -199,7 +215,7 @@ final class LogFollower {
         var descriptors = [pollfd(fd: cancellation.fileDescriptor, events: Int16(POLLIN), revents: 0)]
         let dockerIndex = readable.flatMap { nextRead <= now ? append($0.fileDescriptor, to: &descriptors) : nil }
         var redisIndex: Int?
-        if replyDeadline != nil, let redis { redisIndex = append(redis.connection.fileDescriptor, to: &descriptors) }
+        if replyDeadline != nil, let redis { redisIndex = append(redis.fileDescriptor, to: &descriptors) }
 
         let wait = deadlines.min().map { max($0 - now, .zero) }
         // `poll` counts whole milliseconds: a shorter wait (the read pacing's) is a check, then a sleep.

@@ -2,9 +2,9 @@ import Foundation
 import Shared
 
 /// Writes one agent's streams into Redis (SPEC §2): each batch of lines goes
-/// into the history list, out on the channel and into `meta` in one atomic
-/// Lua script, so publish order is `seq` order and a crash never leaves meta
-/// pointing past what the history holds.
+/// into the history list, out on the channel and into `meta` in one transaction
+/// (`StreamAppender`), so publish order is `seq` order and a crash never leaves
+/// meta pointing past what the history holds.
 struct StreamPublisher: Sendable {
     let redis: RedisClient
     let keys: RedisKeys
@@ -29,22 +29,12 @@ struct StreamPublisher: Sendable {
         )
     }
 
-    /// The script call that appends `frames` (encoded `log.line` frames, oldest first) and
-    /// saves `position`, which must include them: for a writer with a connection of its own
-    /// (`LogFollower`), which loaded the script on it and got `scriptSHA`.
-    func appendCommand(_ frames: RedisBulkArguments, upTo position: StreamPosition, of container: ContainerID, scriptSHA: String) -> RedisCommand {
-        RedisScript.appendLines.command(sha: scriptSHA, keys: appendKeys(of: container), arguments: appendArguments(upTo: position), trailing: frames)
-    }
-
-    private func appendKeys(of container: ContainerID) -> [String] {
-        [keys.history(agentID, container), keys.meta(agentID, container), keys.logs(agentID, container)]
-    }
-
-    private func appendArguments(upTo position: StreamPosition) -> [RedisArgument] {
-        [
-            .int(historySize), .int(Int(retention.seconds)), .string(position.epoch), .int(position.seq),
-            .string(position.newestTimestamp?.text ?? ""), .int(position.linesAtNewestTimestamp),
-        ]
+    /// How `container`'s batches of lines are written.
+    func appender(of container: ContainerID) -> StreamAppender {
+        StreamAppender(
+            historyKey: keys.history(agentID, container), metaKey: keys.meta(agentID, container), channel: keys.logs(agentID, container),
+            historySize: historySize, retention: retention
+        )
     }
 
     /// Tells the stream's watchers that the container stopped.

@@ -3,8 +3,8 @@ import Shared
 import TestSupport
 
 /// The single stream at its cheapest: `tailgate-pipeline-ceiling`, a C program that
-/// follows the log much as the agent does and writes each batch with the agent's own
-/// script, relays the channel as a gateway does (`log.lines` WebSocket messages over
+/// follows the log much as the agent does and writes each batch as the agent's
+/// transaction, relays the channel as a gateway does (`log.lines` WebSocket messages over
 /// loopback TCP) and counts the lines at the other end. Beside the product, it shows how
 /// fast the same work goes on the same cores when the code spends next to nothing.
 struct PipelineCeiling: Sendable {
@@ -31,12 +31,9 @@ struct PipelineCeiling: Sendable {
         guard case .tcp(let host, let port) = try RedisURL(redisURL).endpoint else {
             throw BenchError("the pipeline ceiling needs Redis over TCP, not \(redisURL)")
         }
-        guard let sha = try await redis.send(RedisScript.appendLines.loadCommand).string() else {
-            throw BenchError("SCRIPT LOAD returned no digest")
-        }
         let redisBefore = try await redis.serverCPUSeconds()
         let dockerdBefore = dockerdPID.flatMap(CPUUsage.process)
-        let result = try await ChildProcess.run(executable, [dockerSocket, container, host, String(port), sha, String(lines)])
+        let result = try await ChildProcess.run(executable, [dockerSocket, container, host, String(port), String(lines)])
         let redisCPU = try await redis.serverCPUSeconds() - redisBefore
         let dockerdCPU: Double? =
             if let dockerdBefore, let pid = dockerdPID, let after = CPUUsage.process(pid) { after - dockerdBefore } else { nil }

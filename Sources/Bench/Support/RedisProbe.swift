@@ -18,10 +18,10 @@ extension RedisClient {
         return total
     }
 
-    /// Redis's CPU and the agent's script calls so far: subtract a reading taken before a
-    /// measurement from one taken after it.
+    /// Redis's CPU and the agent's batches (transactions) so far: subtract a reading taken
+    /// before a measurement from one taken after it.
     func agentWork() async throws -> AgentRedisWork {
-        AgentRedisWork(cpuSeconds: try await serverCPUSeconds(), scriptCalls: try await commandCalls(["eval", "evalsha"]))
+        AgentRedisWork(cpuSeconds: try await serverCPUSeconds(), batches: try await commandCalls(["exec"]))
     }
 
     /// How many times Redis ran these commands since its start (`INFO commandstats`).
@@ -29,7 +29,7 @@ extension RedisClient {
         let info = try await send(RedisCommand("INFO", "commandstats")).string() ?? ""
         var total = 0
         for line in info.split(whereSeparator: \.isNewline) {
-            // cmdstat_evalsha:calls=12,usec=...
+            // cmdstat_exec:calls=12,usec=...
             guard let colon = line.firstIndex(of: ":"), names.contains(where: { line[..<colon] == "cmdstat_\($0)" }) else { continue }
             let calls = line[line.index(after: colon)...].split(separator: ",").first { $0.hasPrefix("calls=") }
             total += calls.flatMap { Int($0.dropFirst("calls=".count)) } ?? 0
@@ -38,16 +38,16 @@ extension RedisClient {
     }
 }
 
-/// What Redis spent on the agent's writes: its CPU, and the Lua script runs (EVAL/EVALSHA),
+/// What Redis spent on the agent's writes: its CPU, and the transactions (`EXEC`s),
 /// one per batch of lines the agent wrote.
 struct AgentRedisWork: Sendable {
     var cpuSeconds: Double
-    var scriptCalls: Int
+    var batches: Int
 
     static func - (after: AgentRedisWork, before: AgentRedisWork) -> AgentRedisWork {
-        AgentRedisWork(cpuSeconds: after.cpuSeconds - before.cpuSeconds, scriptCalls: after.scriptCalls - before.scriptCalls)
+        AgentRedisWork(cpuSeconds: after.cpuSeconds - before.cpuSeconds, batches: after.batches - before.batches)
     }
 
-    func linesPerBatch(_ lines: Int) -> Double { Double(lines) / Double(max(1, scriptCalls)) }
+    func linesPerBatch(_ lines: Int) -> Double { Double(lines) / Double(max(1, batches)) }
     func cpuPer100k(_ lines: Int) -> Double { cpuSeconds * 100_000 / Double(lines) }
 }

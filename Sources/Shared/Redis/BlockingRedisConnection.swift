@@ -22,8 +22,17 @@ public final class BlockingRedisConnection {
 
     /// Writes `command` whole. It goes to the socket as encoded, without a copy into hiredis's output buffer.
     public func write(_ command: RedisCommand) throws(RedisError) {
+        try write(command.encoded)
+    }
+
+    /// Writes `transaction` whole, as `write(_:)` does a command.
+    public func write(_ transaction: RedisTransaction) throws(RedisError) {
+        try write(transaction.encoded)
+    }
+
+    private func write(_ encoded: [UInt8]) throws(RedisError) {
         do {
-            try FileDescriptorIO.sendAll(command.encoded, on: fileDescriptor)
+            try FileDescriptorIO.sendAll(encoded, on: fileDescriptor)
         } catch {
             // The socket's send timeout (`redisSetTimeout`) ends a stalled write with EAGAIN.
             let timedOut = error.errnoCode == EAGAIN || error.errnoCode == EWOULDBLOCK

@@ -48,7 +48,7 @@ public enum RESPValue: Sendable, Equatable {
         return self
     }
 
-    var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .simpleString(let string): "status '\(string)'"
         case .error(let message): "error '\(message)'"

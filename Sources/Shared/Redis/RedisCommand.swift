@@ -12,10 +12,21 @@ public struct RedisCommand: Sendable, Equatable {
     ///   (the frames of a batch of log lines: thousands, without an array each).
     public init(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) {
         encoded = []
+        Self.encode(name, arguments, trailing: trailing, to: &encoded)
+    }
+
+    /// Appends the command's RESP bytes to `encoded`: how a transaction holds its commands without a copy each.
+    static func encode(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments, to encoded: inout [UInt8]) {
         encoded.reserveCapacity(
-            16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + trailing.encoded.count
+            encoded.count + 16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + trailing.encoded.count
         )
-        RESPEncoding.appendDecimal(arguments.count + 1 + trailing.count, prefix: UInt8(ascii: "*"), to: &encoded)
+        encodeHead(name, arguments, argumentCount: arguments.count + 1 + trailing.count, to: &encoded)
+        encoded.append(contentsOf: trailing.encoded)
+    }
+
+    /// The array header for `argumentCount` arguments (the name included), the name and `arguments`.
+    static func encodeHead(_ name: String, _ arguments: [RedisArgument], argumentCount: Int, to encoded: inout [UInt8]) {
+        RESPEncoding.appendDecimal(argumentCount, prefix: UInt8(ascii: "*"), to: &encoded)
         RESPEncoding.appendBulk(name.utf8, to: &encoded)
         for argument in arguments {
             switch argument {
@@ -24,7 +35,6 @@ public struct RedisCommand: Sendable, Equatable {
             case .buffer(let buffer): RESPEncoding.appendBulk(buffer.readableBytesView, to: &encoded)
             }
         }
-        encoded.append(contentsOf: trailing.encoded)
     }
 
     public init(_ name: String, _ arguments: RedisArgument...) {
@@ -57,19 +67,32 @@ public enum RedisArgument: Sendable, Equatable, ExpressibleByStringInterpolation
 public struct RedisBulkArguments: Sendable, Equatable {
     /// `$<len>\r\n<arg>\r\n` per argument, in order.
     public private(set) var encoded: [UInt8] = []
+    /// Where each argument's bytes end in `encoded`, for a command per argument (`RedisTransaction`).
+    private var ends: [Int] = []
+
     /// How many arguments `encoded` holds.
-    public private(set) var count = 0
+    public var count: Int { ends.count }
 
     public init() {}
 
     public mutating func append(_ argument: [UInt8]) {
         RESPEncoding.appendBulk(argument, to: &encoded)
-        count += 1
+        ends.append(encoded.count)
     }
 
     public mutating func append(contentsOf other: RedisBulkArguments) {
+        let shift = encoded.count
         encoded.append(contentsOf: other.encoded)
-        count += other.count
+        ends.append(contentsOf: other.ends.lazy.map { $0 + shift })
+    }
+
+    /// Calls `body` with each argument as encoded (`$<len>\r\n<arg>\r\n`), in order.
+    func forEachEncoded(_ body: (ArraySlice<UInt8>) -> Void) {
+        var start = 0
+        for end in ends {
+            body(encoded[start..<end])
+            start = end
+        }
     }
 }
 
