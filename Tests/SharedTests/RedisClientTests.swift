@@ -127,11 +127,11 @@ struct RedisClientTests {
         var transaction = RedisTransaction()
         transaction.append("RPUSH", ["lines"], trailing: frames)
         transaction.append("SADD", ["set"], forEachOf: frames)
-        let ended = transaction.ended()
-        try connection.write(ended)
+        transaction.end()
+        try connection.write(transaction)
 
         var replies: [RESPValue] = []
-        while replies.count < ended.replyCount {
+        while replies.count < transaction.replyCount {
             try connection.readAvailable()
             while let reply = try connection.nextReply() { replies.append(reply) }
         }

@@ -40,10 +40,10 @@ struct RedisCommandTests {
         transaction.append("LPUSH", ["h"], trailing: frames)
         transaction.append("PUBLISH", ["ch"], forEachOf: frames)
         transaction.append("LTRIM", ["h", 0, 9])
-        let ended = transaction.ended()
+        transaction.end()
 
         #expect(
-            String(decoding: ended.encoded, as: UTF8.self)
+            String(decoding: transaction.encoded, as: UTF8.self)
                 == "*1\r\n$5\r\nMULTI\r\n"
                 + "*4\r\n$5\r\nLPUSH\r\n$1\r\nh\r\n$3\r\none\r\n$0\r\n\r\n"
                 + "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$3\r\none\r\n"
@@ -51,8 +51,8 @@ struct RedisCommandTests {
                 + "*4\r\n$5\r\nLTRIM\r\n$1\r\nh\r\n$1\r\n0\r\n$1\r\n9\r\n"
                 + "*1\r\n$4\r\nEXEC\r\n"
         )
-        #expect(ended.commandCount == 4)
-        #expect(ended.replyCount == 6, "MULTI's, one per command, EXEC's")
+        #expect(transaction.commandCount == 4)
+        #expect(transaction.replyCount == 6, "MULTI's, one per command, EXEC's")
     }
 
     @Test func argumentsAppendedFromAnotherListKeepTheirBoundaries() {

@@ -21,7 +21,8 @@ struct StreamAppender: Sendable {
     /// The transaction that appends `frames` (encoded `log.line` frames, oldest first)
     /// and saves `position`, which must include them.
     func transaction(_ frames: RedisBulkArguments, upTo position: StreamPosition) -> RedisTransaction {
-        var transaction = RedisTransaction()
+        // Each frame twice (LPUSH, PUBLISH), a PUBLISH head per frame, the other commands.
+        var transaction = RedisTransaction(reservingCapacity: 2 * frames.encoded.count + frames.count * (32 + channel.utf8.count) + 512)
         // Oldest first onto the head: the list is newest first.
         transaction.append("LPUSH", [.string(historyKey)], trailing: frames)
         transaction.append("PUBLISH", [.string(channel)], forEachOf: frames)
@@ -34,7 +35,8 @@ struct StreamAppender: Sendable {
         let seconds = RedisArgument.int(Int(retention.components.seconds))
         transaction.append("EXPIRE", [.string(historyKey), seconds])
         transaction.append("EXPIRE", [.string(metaKey), seconds])
-        return transaction.ended()
+        transaction.end()
+        return transaction
     }
 
     /// Sent before checking a batch that may have been applied: a transaction applied

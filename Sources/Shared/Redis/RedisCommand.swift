@@ -12,14 +12,12 @@ public struct RedisCommand: Sendable, Equatable {
     ///   (the frames of a batch of log lines: thousands, without an array each).
     public init(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) {
         encoded = []
+        encoded.reserveCapacity(16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + trailing.encoded.count)
         Self.encode(name, arguments, trailing: trailing, to: &encoded)
     }
 
     /// Appends the command's RESP bytes to `encoded`: how a transaction holds its commands without a copy each.
     static func encode(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments, to encoded: inout [UInt8]) {
-        encoded.reserveCapacity(
-            encoded.count + 16 + name.utf8.count + arguments.reduce(0) { $0 + $1.byteCount + 16 } + trailing.encoded.count
-        )
         encodeHead(name, arguments, argumentCount: arguments.count + 1 + trailing.count, to: &encoded)
         encoded.append(contentsOf: trailing.encoded)
     }
@@ -86,12 +84,15 @@ public struct RedisBulkArguments: Sendable, Equatable {
         ends.append(contentsOf: other.ends.lazy.map { $0 + shift })
     }
 
-    /// Calls `body` with each argument as encoded (`$<len>\r\n<arg>\r\n`), in order.
-    func forEachEncoded(_ body: (ArraySlice<UInt8>) -> Void) {
-        var start = 0
-        for end in ends {
-            body(encoded[start..<end])
-            start = end
+    /// Calls `body` with each argument as encoded (`$<len>\r\n<arg>\r\n`), in order; the
+    /// bytes are valid during the call only.
+    func forEachEncoded(_ body: (UnsafeRawBufferPointer) -> Void) {
+        encoded.withUnsafeBytes { bytes in
+            var start = 0
+            for end in ends {
+                body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
         }
     }
 }

@@ -2,13 +2,17 @@
 /// no other client's command in between, and answers each (`+OK` to `MULTI`, `+QUEUED`
 /// to each command, then `EXEC`'s array of their replies), in `encoded` order.
 public struct RedisTransaction: Sendable, Equatable {
-    /// The RESP bytes of `MULTI`, the commands and, once `ended`, `EXEC`.
+    /// The RESP bytes of `MULTI`, the commands and, once ended, `EXEC`.
     public private(set) var encoded: [UInt8]
     /// Commands between `MULTI` and `EXEC`.
     public private(set) var commandCount = 0
 
-    public init() {
-        encoded = RedisCommand("MULTI").encoded
+    /// - Parameter byteCount: about how many bytes the commands take: reserved at once, so
+    ///   that a transaction of a large batch's frames is not copied as it grows.
+    public init(reservingCapacity byteCount: Int = 0) {
+        encoded = []
+        encoded.reserveCapacity(byteCount + 64)
+        encoded.append(contentsOf: RedisCommand("MULTI").encoded)
     }
 
     public mutating func append(_ name: String, _ arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) {
@@ -21,7 +25,6 @@ public struct RedisTransaction: Sendable, Equatable {
     public mutating func append(_ name: String, _ leading: [RedisArgument], forEachOf each: RedisBulkArguments) {
         var head: [UInt8] = []
         RedisCommand.encodeHead(name, leading, argumentCount: leading.count + 2, to: &head)
-        encoded.reserveCapacity(encoded.count + each.encoded.count + each.count * head.count)
         each.forEachEncoded { argument in
             encoded.append(contentsOf: head)
             encoded.append(contentsOf: argument)
@@ -29,10 +32,9 @@ public struct RedisTransaction: Sendable, Equatable {
         commandCount += each.count
     }
 
-    /// With `EXEC` at the end: to send.
-    public consuming func ended() -> RedisTransaction {
+    /// Appends `EXEC`: the transaction is then ready to send.
+    public mutating func end() {
         encoded.append(contentsOf: RedisCommand("EXEC").encoded)
-        return self
     }
 
     /// How many replies the ended transaction gets; the last is `EXEC`'s.
