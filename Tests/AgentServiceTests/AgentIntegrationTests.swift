@@ -175,6 +175,25 @@ struct AgentIntegrationTests {
         }
     }
 
+    /// Redis does not undo a transaction whose command fails as it runs: with the history
+    /// key taken by a string, each batch's `LPUSH` fails and the rest applies. The lines
+    /// still go out, once, and the agent says what Redis refused.
+    @Test func publishesEveryLineOnceWhenRedisRefusesTheHistoryPush() async throws {
+        let harness = try await AgentHarness()
+        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+            let container = try ContainerID(id)
+            try await harness.redis.send(RedisCommand("SET", .string(harness.keys.history(harness.agentID, container)), "not a list"))
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+
+            #expect(await harness.eventually(within: .seconds(10)) { recorder.lines.count >= 50 }, "agent log:\n\(harness.agentLog)")
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(1...lines.count), "every line once")
+            #expect(harness.agentLog.contains("Redis refused part of a batch"))
+            #expect(harness.agentLog.contains("WRONGTYPE"))
+        }
+    }
+
     /// A batch whose replies do not come in time is sent again on a new connection, after a
     /// check that it is not in Redis already. Redis stalls past the agent's 5 s reply timeout:
     /// `CLIENT PAUSE … WRITE` holds the transaction's `EXEC`, and drops it with its closed

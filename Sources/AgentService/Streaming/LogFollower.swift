@@ -160,12 +160,19 @@ final class LogFollower {
             try connection.readAvailable()
             while repliesDue > 0, let reply = try connection.nextReply() {
                 repliesDue -= 1
-                if case .error(let message) = reply, queueError == nil { queueError = message }
+                if queueError == nil { queueError = reply.errorMessage }
                 // `MULTI`'s and the queued commands' replies say nothing more than `EXEC`'s.
                 guard repliesDue == 0 else { continue }
                 replyDeadline = nil
                 switch reply {
-                case .array: applied()
+                case .array(let results):
+                    // Redis does not undo a transaction whose command failed as it ran (a key of
+                    // another type, say): the rest is in, the lines published, so sending it
+                    // again would repeat them. Say so, and go on.
+                    if let failure = results.lazy.compactMap(\.errorMessage).first {
+                        logger.warning("Redis refused part of a batch of log lines", metadata: ["error": "\(failure)"])
+                    }
+                    applied()
                 case .null: redisFailed(RedisError.server("the batch's transaction was aborted: the stream's meta changed since WATCH"))
                 default: redisFailed(RedisError.server(queueError ?? "EXEC answered \(reply.kindDescription)"))
                 }

@@ -43,6 +43,11 @@ public enum RESPValue: Sendable, Equatable {
     }
 
     /// The reply unchanged, or the error it carries thrown.
+    /// The message of an error reply; nil for any other.
+    public var errorMessage: String? {
+        if case .error(let message) = self { message } else { nil }
+    }
+
     public func checked() throws(RedisError) -> RESPValue {
         if case .error(let message) = self { throw .server(message) }
         return self
