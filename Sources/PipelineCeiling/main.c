@@ -41,8 +41,10 @@ enum {
     frame_overhead = 512,
     max_frame_bytes = max_message_bytes * 6 + frame_overhead, // every byte escaped as \u00XX at worst
     batch_buffer_bytes = 8 << 20,
-    // Each frame twice (in LPUSH and in its PUBLISH), with the commands' heads.
-    transaction_buffer_bytes = 2 * batch_buffer_bytes + max_batch_lines * 128 + 4096,
+    max_container_id_bytes = 64,
+    // Each frame twice (in LPUSH and in its PUBLISH), with the commands' heads (a PUBLISH head
+    // holds the channel, under 96 bytes with a 64-byte container id, and two lengths).
+    transaction_buffer_bytes = 2 * batch_buffer_bytes + max_batch_lines * 160 + 4096,
     read_buffer_bytes = 1 << 20,
     large_read_bytes = 64 * 1024,
 };
@@ -532,7 +534,7 @@ int main(int argc, char **argv) {
     int port = atoi(argv[4]);
     long lines = atol(argv[5]);
     size_t container_length = strlen(argv[2]);
-    if (port <= 0 || lines <= 0 || container_length == 0 || container_length > 128) fail("bad arguments");
+    if (port <= 0 || lines <= 0 || container_length == 0 || container_length > max_container_id_bytes) fail("bad arguments");
     if (strspn(argv[2], "0123456789abcdef") != container_length) fail("a container id is hex: %s", argv[2]);
 
     static struct follower follower;

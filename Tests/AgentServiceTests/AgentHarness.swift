@@ -15,10 +15,17 @@ final class AgentHarness: Sendable {
     let agent: AgentProcess
     var agentID: AgentID { agent.agentID }
 
-    init() async throws {
+    /// - Parameter agentUser: the ACL user and password the agent connects as, when not the default user.
+    init(agentUser: (name: String, password: String)? = nil) async throws {
         redisServer = try await RedisServer()
         redis = RedisClient(configuration: redisServer.configuration(), logger: testLogger)
-        agent = try AgentProcess(redis: redisServer.url, dockerHost: docker.host)
+        var agentURL = redisServer.url
+        if let agentUser {
+            // Everything, on every key and channel, but PUBLISH; a test grants it with `+publish`.
+            try await redisServer.cli("ACL", "SETUSER", agentUser.name, "on", ">\(agentUser.password)", "~*", "&*", "+@all", "-publish")
+            (agentURL.username, agentURL.password) = (agentUser.name, agentUser.password)
+        }
+        agent = try AgentProcess(redis: agentURL, dockerHost: docker.host)
     }
 
     deinit {

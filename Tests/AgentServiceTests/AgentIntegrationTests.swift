@@ -175,6 +175,27 @@ struct AgentIntegrationTests {
         }
     }
 
+    /// A transaction with a command Redis refuses to queue (`NOPERM`: the agent's ACL user
+    /// may not `PUBLISH`) applies nothing: `EXEC` answers `EXECABORT`. The batch is sent
+    /// again, never skipped, and once Redis allows it, every line arrives from the first.
+    @Test func sendsARefusedBatchAgainUntilRedisTakesIt() async throws {
+        let harness = try await AgentHarness(agentUser: ("tailgate-agent", "secret"))
+        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+            let container = try ContainerID(id)
+            let recorder = try await ChannelRecorder(harness, container)
+            try await harness.watch(container)
+            #expect(await harness.eventually(within: .seconds(10)) { harness.agentLog.contains("no permissions to run the 'publish' command") }, "agent log:\n\(harness.agentLog)")
+            #expect(try await harness.history(container).isEmpty, "nothing of a refused transaction applied")
+            #expect(recorder.lines.isEmpty)
+
+            try await harness.redisServer.cli("ACL", "SETUSER", "tailgate-agent", "+publish")
+            #expect(await harness.eventually(within: .seconds(20)) { recorder.lines.count >= 50 }, "agent log:\n\(harness.agentLog)")
+            let lines = recorder.lines
+            #expect(lines.map(\.seq) == Array(1...lines.count), "every line once, from the first")
+            #expect(harness.agentLog.contains("writing log lines to Redis again"))
+        }
+    }
+
     /// Redis does not undo a transaction whose command fails as it runs: with the history
     /// key taken by a string, each batch's `LPUSH` fails and the rest applies. The lines
     /// still go out, once, and the agent says what Redis refused.

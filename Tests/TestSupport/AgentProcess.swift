@@ -14,7 +14,7 @@ public final class AgentProcess: Sendable {
     public init(redis: RedisURL, dockerHost: String, agentID: AgentID? = nil) throws {
         self.agentID = try agentID ?? AgentID("agent-\(UUID().uuidString.prefix(8).lowercased())")
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("tailgate-\(self.agentID).log").path
-        arguments = ["--redis", redis.description, "--docker-host", dockerHost, "--agent-id", self.agentID.rawValue, "--log-level", "info"]
+        arguments = ["--redis", redis.withCredentials, "--docker-host", dockerHost, "--agent-id", self.agentID.rawValue, "--log-level", "info"]
         try start()
     }
 
@@ -48,4 +48,13 @@ public final class AgentProcess: Sendable {
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+extension RedisURL {
+    /// The URL as `--redis` takes it: with its password, which `description` leaves out (TCP only).
+    var withCredentials: String {
+        guard case .tcp(let host, let port) = endpoint, username != nil || password != nil else { return description }
+        let credentials = (username ?? "") + (password.map { ":\($0)" } ?? "") + "@"
+        return "redis://\(credentials)\(host):\(port)/\(database)"
+    }
 }

@@ -197,6 +197,7 @@ final class LogFollower {
         if failures == 0 {
             logger.warning("cannot write log lines to Redis, retrying", metadata: ["redis": "\(redisConfiguration.url)", "error": "\(error)"])
         }
+        redis?.discardUndeliveredOnClose()
         redis = nil
         replyDeadline = nil
         nextAttempt = .now + Backoff().delay(attempt: failures)

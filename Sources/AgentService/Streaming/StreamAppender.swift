@@ -21,8 +21,9 @@ struct StreamAppender: Sendable {
     /// The transaction that appends `frames` (encoded `log.line` frames, oldest first)
     /// and saves `position`, which must include them.
     func transaction(_ frames: RedisBulkArguments, upTo position: StreamPosition) -> RedisTransaction {
-        // Each frame twice (LPUSH, PUBLISH), a PUBLISH head per frame, the other commands.
-        var transaction = RedisTransaction(reservingCapacity: 2 * frames.encoded.count + frames.count * (32 + channel.utf8.count) + 512)
+        // Each frame twice (LPUSH, PUBLISH), a PUBLISH head per frame, the other commands and their keys.
+        let otherCommands = 3 * historyKey.utf8.count + 2 * metaKey.utf8.count + 320
+        var transaction = RedisTransaction(reservingCapacity: 2 * frames.encoded.count + frames.count * (32 + channel.utf8.count) + otherCommands)
         // Oldest first onto the head: the list is newest first.
         transaction.append("LPUSH", [.string(historyKey)], trailing: frames)
         transaction.append("PUBLISH", [.string(channel)], forEachOf: frames)

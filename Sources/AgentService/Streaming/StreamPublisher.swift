@@ -4,7 +4,7 @@ import Shared
 /// Writes one agent's streams into Redis (SPEC §2): each batch of lines goes
 /// into the history list, out on the channel and into `meta` in one transaction
 /// (`StreamAppender`), so publish order is `seq` order and a crash never leaves
-/// meta pointing past what the history holds.
+/// meta pointing past what was published.
 struct StreamPublisher: Sendable {
     let redis: RedisClient
     let keys: RedisKeys

@@ -40,6 +40,14 @@ public final class BlockingRedisConnection {
         }
     }
 
+    /// Makes closing the connection drop what the kernel has not delivered yet (`SO_LINGER`
+    /// of 0: a reset, not a graceful close). A write abandoned after a timeout, held up by
+    /// a network outage, must not reach Redis later, after it was sent again on another connection.
+    public func discardUndeliveredOnClose() {
+        var abort = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Whether the socket has something to read while no reply is due: Redis closed an idle
     /// connection (its `timeout`), or the connection broke. Then make a new one.
     public var isStale: Bool { FileDescriptorIO.isReadable(fileDescriptor) }

@@ -42,12 +42,12 @@ public enum RESPValue: Sendable, Equatable {
         }
     }
 
-    /// The reply unchanged, or the error it carries thrown.
     /// The message of an error reply; nil for any other.
     public var errorMessage: String? {
         if case .error(let message) = self { message } else { nil }
     }
 
+    /// The reply unchanged, or the error it carries thrown.
     public func checked() throws(RedisError) -> RESPValue {
         if case .error(let message) = self { throw .server(message) }
         return self

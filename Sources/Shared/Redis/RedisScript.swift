@@ -32,11 +32,10 @@ public final class RedisScript: Sendable {
     }
 
     /// `SCRIPT LOAD`: Redis caches the script and answers its digest, for `command(sha:…)`.
-    public var loadCommand: RedisCommand { RedisCommand("SCRIPT", "LOAD", .string(source)) }
+    var loadCommand: RedisCommand { RedisCommand("SCRIPT", "LOAD", .string(source)) }
 
-    /// The script's call by its digest (`EVALSHA`), for a caller that keeps the digest of
-    /// its connection itself; after a `NOSCRIPT` error it must load the script again.
-    public func command(sha: String, keys: [String], arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) -> RedisCommand {
+    /// The script's call by its digest (`EVALSHA`); after a `NOSCRIPT` error the script must be loaded again.
+    func command(sha: String, keys: [String], arguments: [RedisArgument], trailing: RedisBulkArguments = RedisBulkArguments()) -> RedisCommand {
         RedisCommand("EVALSHA", [.string(sha)] + Self.tail(keys: keys, arguments: arguments), trailing: trailing)
     }
 
