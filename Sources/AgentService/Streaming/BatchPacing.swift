@@ -1,7 +1,7 @@
 /// How long a stream's publisher waits before its next Redis batch, from the size of the last one.
 ///
-/// Every script call has a fixed cost: for the agent a round trip, for Redis the
-/// script call, meta, trim and expiry, and one socket write per gateway. Redis spent
+/// Every batch has a fixed cost: for the agent a round trip, for Redis the
+/// transaction, meta, trim and expiry, and one socket write per gateway. Redis spent
 /// about a third less CPU per line on batches of 500 lines than of 100. So a busy stream waits
 /// and lets lines pile up; the busier it is, the longer it may wait, because a line
 /// among thousands a second is not watched for its milliseconds. A stream at the

@@ -39,7 +39,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         /// dockerd writing an identical container's log that nobody reads: the part of the
         /// live rows' dockerd CPU that the finished read does not pay. Nil without `--dockerd-pid`.
         var dockerdWriteOnlyCPUPer100k: Double?
-        /// Lines per script call of the agent: how well it batched.
+        /// Lines per transaction (batch) of the agent: how well it batched.
         var linesPerRedisBatch: Double
         /// The same pipeline in minimal C, on an identical container; nil without `--pipeline-ceiling`.
         var ceiling: PipelineCeiling.Measurement?
@@ -233,7 +233,7 @@ struct ThroughputBenchmark: AsyncParsableCommand {
         let ratios = results.compactMap(\.ratioToCeiling)
         guard !ratios.isEmpty else { return "" }
         return " The ceiling row follows a fourth identical container with a C program that does the agent's Redis work "
-            + "(the same script and batches, reads paced 0.5 ms apart), relays the channel as the gateway does (one `log.lines` message "
+            + "(the same transaction and batches, reads paced 0.5 ms apart), relays the channel as the gateway does (one `log.lines` message "
             + "per read of its Redis socket, over loopback TCP) and counts the lines at the client's end; "
             + "the product's lines/s against it, per run: \(Spread(ratios).formatted(NumberFormat.ratio))."
     }

@@ -3,7 +3,7 @@ import Foundation
 /// Every Redis key and channel name Tailgate uses (SPEC §2), in one place.
 ///
 /// A stream's keys share the hash tag `{agentId:containerId}` so that in a
-/// Redis Cluster they live in one slot and one Lua script may touch them all.
+/// Redis Cluster they live in one slot and one transaction may touch them all.
 public struct RedisKeys: Sendable, Equatable {
     public let prefix: String
 
