@@ -6,6 +6,11 @@ import TestSupport
 /// The real agent against the test Docker engine and a private Redis.
 @Suite(.serialized, .enabled(if: DockerCLI.isConfigured), .timeLimit(.minutes(3)))
 struct AgentIntegrationTests {
+    /// A container script printing `tick 1`, `tick 2`, … a line per `interval` seconds, for ever.
+    static func ticking(every interval: String) -> String {
+        "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep \(interval); done"
+    }
+
     @Test func publishesStdoutAndStderrInOrderAndKeepsTheLastThousand() async throws {
         let harness = try await AgentHarness()
         // Sleeps first so that every line is printed after the stream started.
@@ -35,7 +40,7 @@ struct AgentIntegrationTests {
 
     @Test func streamsOnlyWhileWatched() async throws {
         let harness = try await AgentHarness()
-        let script = "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done"
+        let script = Self.ticking(every: "0.05")
         try await harness.docker.withContainer(script: script) { id, _ in
             let container = try ContainerID(id)
             let recorder = try await ChannelRecorder(harness, container)
@@ -153,7 +158,7 @@ struct AgentIntegrationTests {
 
     @Test func recoversFromRedisRestart() async throws {
         let harness = try await AgentHarness()
-        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.05; done") { id, _ in
+        try await harness.docker.withContainer(script: Self.ticking(every: "0.05")) { id, _ in
             let container = try ContainerID(id)
             try await harness.watch(container)
             #expect(await harness.eventually(within: .seconds(10)) { (try? await harness.history(container).count) ?? 0 > 5 })
@@ -180,7 +185,7 @@ struct AgentIntegrationTests {
     /// again, never skipped, and once Redis allows it, every line arrives from the first.
     @Test func sendsARefusedBatchAgainUntilRedisTakesIt() async throws {
         let harness = try await AgentHarness(agentUser: ("tailgate-agent", "secret"))
-        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+        try await harness.docker.withContainer(script: Self.ticking(every: "0.02")) { id, _ in
             let container = try ContainerID(id)
             let recorder = try await ChannelRecorder(harness, container)
             try await harness.watch(container)
@@ -201,7 +206,7 @@ struct AgentIntegrationTests {
     /// still go out, once, and the agent says what Redis refused.
     @Test func publishesEveryLineOnceWhenRedisRefusesTheHistoryPush() async throws {
         let harness = try await AgentHarness()
-        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+        try await harness.docker.withContainer(script: Self.ticking(every: "0.02")) { id, _ in
             let container = try ContainerID(id)
             try await harness.redis.send(RedisCommand("SET", .string(harness.keys.history(harness.agentID, container)), "not a list"))
             let recorder = try await ChannelRecorder(harness, container)
@@ -223,7 +228,7 @@ struct AgentIntegrationTests {
     @Test(arguments: [["CLIENT", "PAUSE", "6500", "WRITE"], ["DEBUG", "SLEEP", "6"]])
     func keepsEveryLineOnceWhenRedisStallsPastTheReplyTimeout(stall: [String]) async throws {
         let harness = try await AgentHarness()
-        try await harness.docker.withContainer(script: "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.02; done") { id, _ in
+        try await harness.docker.withContainer(script: Self.ticking(every: "0.02")) { id, _ in
             let container = try ContainerID(id)
             let recorder = try await ChannelRecorder(harness, container)
             try await harness.watch(container)

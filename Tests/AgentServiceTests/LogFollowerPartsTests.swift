@@ -160,13 +160,7 @@ struct StreamAppenderTests {
         var frames = RedisBulkArguments()
         for index in 1...4 { frames.append(Array("frame \(index)".utf8)) }
         let transaction = Self.appender.transaction(frames, upTo: Self.position(seq: 4))
-        try connection.write(transaction)
-
-        var replies: [RESPValue] = []
-        while replies.count < transaction.replyCount {
-            try connection.readAvailable()
-            while let reply = try connection.nextReply() { replies.append(reply) }
-        }
+        let replies = try connection.run(transaction)
         #expect(transaction.replyCount == 4 + 7, "MULTI, LPUSH, a PUBLISH per frame, LTRIM, HSET, two EXPIREs, EXEC")
         guard case .array(let results) = replies.last else {
             Issue.record("EXEC answered \(String(describing: replies.last))")

@@ -128,13 +128,7 @@ struct RedisClientTests {
         transaction.append("RPUSH", ["lines"], trailing: frames)
         transaction.append("SADD", ["set"], forEachOf: frames)
         transaction.end()
-        try connection.write(transaction)
-
-        var replies: [RESPValue] = []
-        while replies.count < transaction.replyCount {
-            try connection.readAvailable()
-            while let reply = try connection.nextReply() { replies.append(reply) }
-        }
+        let replies = try connection.run(transaction)
         #expect(replies.count == 3003)
         #expect(replies.first == .simpleString("OK"))
         #expect(replies[1..<3002].allSatisfy { $0 == .simpleString("QUEUED") })

@@ -121,3 +121,16 @@ public func freeTCPPort() throws -> Int {
 }
 
 public let testLogger = Logger(label: "tailgate-test")
+
+extension BlockingRedisConnection {
+    /// Sends `transaction` and reads all its replies: `MULTI`'s, one per command, `EXEC`'s last.
+    public func run(_ transaction: RedisTransaction) throws -> [RESPValue] {
+        try write(transaction)
+        var replies: [RESPValue] = []
+        while replies.count < transaction.replyCount {
+            try readAvailable()
+            while let reply = try nextReply() { replies.append(reply) }
+        }
+        return replies
+    }
+}
